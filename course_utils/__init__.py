@@ -1,0 +1,29 @@
+"""course_utils: the engine code of the course 임베딩과 벡터 검색 실전.
+
+One import line in every notebook::
+
+    from course_utils import load_model, load_corpus, ...
+
+Importing the package applies the active model profile's network policy: in the ``offline`` profile the
+Hugging Face libraries are told not to touch the network before any of them is imported by the notebook.
+"""
+from __future__ import annotations
+
+from . import config as _config
+
+__version__ = "0.1.0"
+
+if _config.active_profile() == "offline":
+    _config.apply_offline_environment()
+
+from .config import active_profile, cache_dir, data_dir, work_dir  # noqa: E402
+from .errors import (  # noqa: E402
+    CourseError, DataError, MissingPackageError, ModelUnavailableError, SearchInputError, UnknownRoleError,
+)
+from .models import load_model, pick_device, role_status  # noqa: E402
+
+__all__ = [
+    "__version__", "active_profile", "cache_dir", "data_dir", "work_dir", "load_model", "pick_device",
+    "role_status", "CourseError", "DataError", "MissingPackageError", "ModelUnavailableError",
+    "SearchInputError", "UnknownRoleError",
+]

@@ -1,0 +1,53 @@
+"""Command line: ``python -m course_utils {doctor,prefetch,run-notebooks,run-twice,warmup}``."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_utils", description="임베딩과 벡터 검색 실전: 코스 도구")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("doctor", help="환경 점검 (버전, 프로필, 역할별 모델, 한글 폰트, Qdrant, 캐시)")
+    p = sub.add_parser("prefetch", help="full 프로필 모델을 미리 내려받기 (워크숍용)")
+    p.add_argument("--dry-run", action="store_true", help="계획만 출력하고 내려받지 않음 (네트워크 없음)")
+    p.add_argument("--target", type=Path, default=None, help="저장 폴더 (기본: ~/embedding-course-models)")
+    p.add_argument("--with-comparison", action="store_true", help="2장 비교용 대형 모델(bge-m3, KoE5, e5-large)도 포함")
+    r = sub.add_parser("run-notebooks", help="모든 노트북을 헤드리스로 실행하고 시간표 출력")
+    r.add_argument("--inplace", action="store_true", help="실행 결과를 노트북에 저장 (커밋된 출력 재생성)")
+    r.add_argument("paths", nargs="*", type=Path)
+    t = sub.add_parser("run-twice", help="한 커널에서 노트북을 두 번 실행 (재실행 안전성 점검)")
+    t.add_argument("paths", nargs="*", type=Path)
+    sub.add_parser("warmup", help="오프라인 자산(ONNX 내보내기)과 numba 캐시를 미리 준비")
+    args = parser.parse_args(argv)
+
+    if args.cmd == "doctor":
+        from .doctor import main as doctor_main
+
+        return doctor_main()
+    if args.cmd == "prefetch":
+        from . import prefetch
+
+        items = prefetch.plan(args.target, with_comparison=args.with_comparison)
+        print(prefetch.format_plan(items))
+        if args.dry_run:
+            print("\n(dry-run: 아무것도 내려받지 않았습니다)")
+            return 0
+        prefetch.run(items)
+        return 0
+    if args.cmd in ("run-notebooks", "run-twice"):
+        from .notebooks import run_all
+
+        results = run_all(args.paths or None, inplace=getattr(args, "inplace", False),
+                          rounds=2 if args.cmd == "run-twice" else 1)
+        return 1 if any(r.error for r in results) else 0
+    if args.cmd == "warmup":
+        from .warmup import main as warmup_main
+
+        return warmup_main()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

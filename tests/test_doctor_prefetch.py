@@ -1,0 +1,48 @@
+"""doctor reports and fails with fix-it lines; prefetch plans pinned downloads without touching the network."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from course_utils import doctor, prefetch
+
+
+def test_doctor_passes_here(capsys: pytest.CaptureFixture[str]) -> None:
+    assert doctor.main() == 0
+    out = capsys.readouterr().out
+    for needle in ("프로필:", "ko_dense", "한글 폰트", "Qdrant:", "쓰기 가능"):
+        assert needle in out
+
+
+def test_doctor_fails_with_a_fix_line_when_the_font_is_missing(monkeypatch, capsys) -> None:
+    import course_utils.plotting as plotting
+
+    monkeypatch.setattr(plotting, "find_korean_font", lambda: None)
+    assert doctor.main() == 1
+    out = capsys.readouterr().out
+    assert "한글 폰트" in out and "해결:" in out and "fonts-nanum" in out
+
+
+def test_doctor_reports_server_mode(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("QDRANT_URL", "http://localhost:6333")
+    doctor.main()
+    assert "서버 모드" in capsys.readouterr().out
+
+
+def test_prefetch_plan_pins_revisions(tmp_path) -> None:
+    items = prefetch.plan(tmp_path, with_comparison=True)
+    ids = {i.model_id: i for i in items}
+    assert ids["nlpai-lab/KURE-v1"].revision == "d14c8a9423946e268a0c9952fecf3a7aabd73bd9"
+    assert "BAAI/bge-m3" in ids and "nlpai-lab/KoE5" in ids
+    assert all(i.target.parent == tmp_path for i in items)
+    assert len(ids) == len(items)  # no duplicates
+
+
+def test_prefetch_dry_run_cli_downloads_nothing(tmp_path) -> None:
+    out = subprocess.run([sys.executable, "-m", "course_utils", "prefetch", "--dry-run", "--target", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "dry-run" in out.stdout and "KURE-v1" in out.stdout
+    assert not any(tmp_path.iterdir())
