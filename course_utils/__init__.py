@@ -9,7 +9,12 @@ Hugging Face libraries are told not to touch the network before any of them is i
 """
 from __future__ import annotations
 
+import warnings as _warnings
+
 from . import config as _config
+
+# tqdm.auto warns once that Jupyter widgets are missing; its text progress bars work fine without them
+_warnings.filterwarnings("ignore", message="IProgress not found")
 
 __version__ = "0.1.0"
 

@@ -39,6 +39,17 @@ def _version(dist: str) -> str | None:
         return None
 
 
+def _pretty(path: Path | str) -> str:
+    """Show paths relative to the repository or the home folder (no machine-specific prefixes in notebooks)."""
+    path = Path(path)
+    for base, label in ((config.REPO_ROOT, "<repo>"), (Path.home(), "~")):
+        try:
+            return f"{label}/{path.resolve().relative_to(base.resolve())}"
+        except ValueError:
+            continue
+    return str(path)
+
+
 def _writable(path: Path) -> bool:
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -54,7 +65,7 @@ def check() -> Report:
     from .plotting import find_korean_font
 
     r = Report()
-    r.add(f"Python {platform.python_version()} ({sys.executable}) · {platform.system()} {platform.machine()}")
+    r.add(f"Python {platform.python_version()} ({_pretty(sys.executable)}) · {platform.system()} {platform.machine()}")
     if sys.version_info < (3, 10):
         r.problem("Python 3.10 이상이 필요합니다", "Python 3.10+ 로 가상환경을 새로 만드세요")
     profile, why = config.profile_and_reason()
@@ -85,16 +96,16 @@ def check() -> Report:
     if url:
         r.add(f"Qdrant: 서버 모드 QDRANT_URL={url} (API 키 {'있음' if os.environ.get('QDRANT_API_KEY') else '없음'})")
     elif importlib.util.find_spec("qdrant_client") is not None:
-        r.add(f"Qdrant: 로컬 모드 (QdrantClient(':memory:') / path=, 저장 위치 {config.work_dir('qdrant')})")
+        r.add(f"Qdrant: 로컬 모드 (QdrantClient(':memory:') / path=, 저장 위치 {_pretty(config.work_dir('qdrant'))})")
 
     dirs = {"캐시(COURSE_CACHE_DIR)": config.cache_dir(), "작업 폴더(COURSE_WORK_DIR)": config.work_dir()}
     hf_home = Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface")).expanduser()
     dirs["Hugging Face 캐시(HF_HOME)"] = hf_home
     for name, path in dirs.items():
         if _writable(path):
-            r.add(f"{name}: {path} (쓰기 가능)")
+            r.add(f"{name}: {_pretty(path)} (쓰기 가능)")
         else:
-            r.problem(f"{name} {path} 에 쓸 수 없습니다", f"쓰기 가능한 폴더로 환경 변수를 지정하세요 ({name})")
+            r.problem(f"{name} {_pretty(path)} 에 쓸 수 없습니다", f"쓰기 가능한 폴더로 환경 변수를 지정하세요 ({name})")
     return r
 
 
