@@ -57,3 +57,24 @@ def test_guard_is_active_in_this_test_run() -> None:
     log = Path(os.environ["COURSE_NETGUARD_LOG"])
     kept = [b for b in log.read_text().split("---\n") if "192.0.2.1" not in b and b.strip()]
     log.write_text("".join(b + "---\n" for b in kept))
+
+
+def test_notebook_kernels_are_guarded_too(tmp_path: Path) -> None:
+    """nbval's kernels inherit the guard: a cell that tries the network is refused and recorded."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    log = tmp_path / "kernel-guard.log"
+    nb = new_notebook(cells=[new_code_cell(PROBE)])
+    env_backup = dict(os.environ)
+    os.environ.update(COURSE_NETGUARD="1", COURSE_NETGUARD_LOG=str(log),
+                      PYTHONPATH=str(REPO / "tests" / "netguard"))
+    try:
+        NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(env_backup)
+    text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
+    assert text.count("BLOCKED NetworkBlocked") == 2, text
+    assert "192.0.2.1" in log.read_text()
