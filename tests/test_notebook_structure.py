@@ -11,7 +11,10 @@ import pytest
 from course_utils.notebooks import list_notebooks
 
 NOTEBOOKS = list_notebooks()
-REMOVED_QDRANT = re.compile(r"\.(search|search_batch|recommend|upload_records|recreate_collection)\(|client\.add\(|client\.query\(")
+# qdrant-client 1.20 removed these client methods (engines and FAISS indexes may still have a .search of their own)
+REMOVED_QDRANT = re.compile(
+    r"\b(client|qdrant|qdrant_client|qc)\.(search|search_batch|recommend|upload_records|add|query)\("
+    r"|\.search\(\s*collection_name|recreate_collection\(")
 ABS_PATH = re.compile(r"[\"'](/(?!content\b)[\w.-]+/[\w./-]+)|[\"'][A-Za-z]:\\\\")
 
 
