@@ -14,6 +14,27 @@ def main() -> int:
         t = time.perf_counter()
         path = minilm_onnx_dir()
         print(f"ONNX MiniLM: {path} ({time.perf_counter() - t:.1f} s)")
+        from .assets import build_static_model, static_model_dir
+        from .errors import MissingPackageError, ModelUnavailableError
+
+        t = time.perf_counter()
+        if static_model_dir() is None:
+            print("정적 모델(model2vec) 증류 중: 2~5분 걸립니다 (한 번만) ...", flush=True)
+        try:
+            path = build_static_model()
+            print(f"정적 모델: {path} ({time.perf_counter() - t:.1f} s)")
+        except MissingPackageError as exc:
+            print(f"정적 모델은 건너뜀: {exc}")
+        from .static import build_korean_static_model, korean_static_dir
+
+        t = time.perf_counter()
+        if korean_static_dir() is None:
+            print("한국어 정적 모델(e5 증류) 만드는 중: 2~6분 걸립니다 (한 번만) ...", flush=True)
+        try:
+            path = build_korean_static_model(verbose=False)
+            print(f"한국어 정적 모델: {path} ({time.perf_counter() - t:.1f} s)")
+        except (MissingPackageError, ModelUnavailableError) as exc:
+            print(f"한국어 정적 모델은 건너뜀: {exc}")
     t = time.perf_counter()
     from .evaluation import evaluate_run
 

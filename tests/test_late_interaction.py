@@ -1,0 +1,92 @@
+"""MaxSim by hand equals Qdrant's multivector MAX_SIM; alignment, memory and the token-vector cache."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from qdrant_client import models
+
+from course_utils.errors import SearchInputError
+from course_utils.late_interaction import (
+    encode_multivectors_cached, maxsim, maxsim_alignment, maxsim_scores, memory_per_document, multivector_bytes,
+    rank_maxsim,
+)
+from course_utils.qdrant_utils import get_client
+
+RNG = np.random.default_rng(1)
+DOCS = [RNG.normal(size=(int(n), 6)).astype(np.float32) for n in RNG.integers(2, 9, size=12)]
+QUERY = RNG.normal(size=(4, 6)).astype(np.float32)
+
+
+def test_maxsim_by_definition() -> None:
+    q = np.array([[1.0, 0.0], [0.0, 1.0]])
+    d = np.array([[1.0, 0.0], [1.0, 1.0]])
+    # token 1 matches d[0] exactly (1.0); token 2 best matches d[1] (cos 45 deg)
+    assert maxsim(q, d) == pytest.approx(1.0 + np.sqrt(0.5))
+    assert maxsim(q, q) == pytest.approx(2.0)  # a text against itself: one per query token
+    assert maxsim(2 * q, d, normalize=False) == pytest.approx(2.0 + 2.0)
+
+
+def test_equals_qdrant_multivector_scores() -> None:
+    client = get_client()
+    try:
+        client.create_collection("mv", vectors_config=models.VectorParams(
+            size=6, distance=models.Distance.COSINE,
+            multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM)))
+        client.upsert("mv", [models.PointStruct(id=i, vector=m.tolist()) for i, m in enumerate(DOCS)])
+        hits = client.query_points("mv", query=QUERY.tolist(), limit=len(DOCS)).points
+        mine = maxsim_scores(QUERY, DOCS)
+        for h in hits:
+            assert h.score == pytest.approx(float(mine[h.id]), abs=1e-4)
+        assert [i for i, _ in rank_maxsim(QUERY, DOCS, k=5)] == [h.id for h in hits[:5]]
+    finally:
+        client.close()
+
+
+def test_alignment_explains_the_score() -> None:
+    al = maxsim_alignment(QUERY, DOCS[0], [f"q{i}" for i in range(4)], [f"d{j}" for j in range(len(DOCS[0]))])
+    assert al.score == pytest.approx(maxsim(QUERY, DOCS[0]), abs=1e-5)
+    rows = al.rows()
+    assert len(rows) == 4 and all(r[1].startswith("d") for r in rows)
+
+
+def test_memory() -> None:
+    assert multivector_bytes([np.zeros((3, 4)), np.zeros((5, 4))]) == 8 * 4 * 4
+    assert multivector_bytes([np.zeros((3, 4))], bytes_per_value=2) == 24
+    m = memory_per_document([10, 30], multivector_dim=128, dense_dim=384)
+    assert m["mean_tokens"] == 20 and m["ratio"] == pytest.approx(20 * 128 / 384)
+
+
+def test_clear_errors() -> None:
+    with pytest.raises(SearchInputError, match="차원"):
+        maxsim(QUERY, np.zeros((3, 5)))
+    with pytest.raises(SearchInputError):
+        maxsim(np.zeros((0, 6)), DOCS[0])
+    with pytest.raises(SearchInputError, match="NaN"):
+        maxsim(np.full((2, 6), np.nan), DOCS[0])
+    with pytest.raises(SearchInputError):
+        maxsim_scores(QUERY, [])
+    with pytest.raises(SearchInputError, match="문서 수"):
+        rank_maxsim(QUERY, DOCS, k=len(DOCS) + 1)
+    with pytest.raises(SearchInputError):
+        memory_per_document([], 4, 4)
+    with pytest.raises(SearchInputError, match="토큰 이름"):
+        maxsim_alignment(QUERY, DOCS[0], ["a"], ["b"])
+
+
+def test_cache_round_trip(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    calls = []
+
+    def encode(texts, kind="passage"):
+        calls.append(list(texts))
+        return [np.full((len(t), 3), float(len(t)), dtype=np.float32) for t in texts]
+
+    enc = SimpleNamespace(spec=SimpleNamespace(model_id="fake", backend="test"), profile="offline", encode=encode)
+    first = encode_multivectors_cached(enc, ["ab", "abcd"])
+    second = encode_multivectors_cached(enc, ["ab", "abcd"])
+    assert len(calls) == 1 and [m.shape for m in second] == [(2, 3), (4, 3)]
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    with pytest.raises(SearchInputError):
+        encode_multivectors_cached(enc, [])

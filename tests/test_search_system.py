@@ -1,0 +1,91 @@
+"""The capstone system: build, search, filter, rerank wiring, save and reopen, clear errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_utils import load_model
+from course_utils.data import load_corpus_records
+from course_utils.errors import SearchInputError
+from course_utils.search_system import CONFIG_FILE, NewsSearch
+
+
+@pytest.fixture(scope="module")
+def records():
+    docs = load_corpus_records("ko_news")
+    return [d for d in docs if d["category"] in ("경제", "음식")][:40] + [d for d in docs if d["category"] == "여행"][:20]
+
+
+@pytest.fixture(scope="module")
+def dense():
+    return load_model("ko_dense", profile="offline", verbose=False)
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory, records, dense):
+    s = NewsSearch.build(tmp_path_factory.mktemp("sys"), records, dense=dense)
+    yield s
+    s.close()
+
+
+def test_build_and_search(system, records) -> None:
+    assert system.count() == len(records)
+    target = records[5]
+    hits = system.search(target["title"], k=3)
+    assert hits[0].doc_id == target["_id"]
+    assert {"title", "category", "date", "text"} <= set(hits[0].payload)
+
+
+def test_filters_restrict_category_and_date(system) -> None:
+    hits = system.search("가격", k=10, category="여행")
+    assert hits and all(h.payload["category"] == "여행" for h in hits)
+    hits = system.search("가격", k=10, date_from="2025-01-01", date_to="2025-06-30")
+    assert all("2025-01-01" <= h.payload["date"] <= "2025-06-30" for h in hits)
+    hits = system.search("가격", k=10, category=["경제", "음식"], mode="dense")
+    assert {h.payload["category"] for h in hits} <= {"경제", "음식"}
+
+
+def test_every_mode_and_run(system, records) -> None:
+    for mode in ("dense", "sparse", "rrf", "dbsf"):
+        assert len(system.search("금리", k=5, mode=mode)) >= 1
+    run = system.run({"q1": records[0]["title"], "q2": records[1]["title"]}, k=5)
+    assert set(run) == {"q1", "q2"} and records[0]["_id"] in run["q1"]
+
+
+def test_reranker_stage_reorders_candidates(system) -> None:
+    class LengthReranker:  # prefers the longest candidate: easy to check
+        def score(self, query, documents):
+            return np.array([len(d) for d in documents], dtype=np.float32)
+
+    hits = system.search("가격", k=5, reranker=LengthReranker(), rerank_k=20)
+    lengths = [len(h.payload["text"]) for h in hits]
+    assert lengths == sorted(lengths, reverse=True)
+
+
+def test_save_and_reopen_gives_the_same_results(tmp_path, records, dense) -> None:
+    folder = tmp_path / "persist"
+    with NewsSearch.build(folder, records, dense=dense) as s:
+        before = [h.doc_id for h in s.search("여행 수요", k=5)]
+    assert (folder / CONFIG_FILE).exists()
+    with NewsSearch.open(folder, dense=dense) as s:
+        assert [h.doc_id for h in s.search("여행 수요", k=5)] == before
+
+
+def test_reopen_with_another_model_is_refused(tmp_path, records, dense) -> None:
+    folder = tmp_path / "mismatch"
+    NewsSearch.build(folder, records[:10], dense=dense).close()
+    with pytest.raises(SearchInputError, match="다시 색인"):
+        NewsSearch.open(folder, dense=load_model("en_dense", profile="offline", verbose=False))
+
+
+def test_bad_inputs(tmp_path, system, dense) -> None:
+    with pytest.raises(SearchInputError, match="빈 코퍼스"):
+        NewsSearch.build(tmp_path / "empty", [], dense=dense)
+    with pytest.raises(SearchInputError, match="build"):
+        NewsSearch.open(tmp_path / "nothing-here", dense=dense)
+    with pytest.raises(SearchInputError, match="빈 질의"):
+        system.search("   ")
+    with pytest.raises(SearchInputError):
+        system.search("가격", date_from="yesterday")
+    with pytest.raises(SearchInputError, match="k="):
+        system.search("가격", k=10_000)
