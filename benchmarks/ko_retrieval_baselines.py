@@ -14,6 +14,7 @@ import time
 import numpy as np
 
 from course_utils import load_model
+from course_utils.embed_cache import encode_cached
 from course_utils.data import load_corpus_records, load_qrels, load_queries
 from course_utils.evaluation import ALL, evaluate_by_type, random_run
 from course_utils.korean import BM25Index
@@ -46,7 +47,7 @@ def main() -> None:
 
     t = time.perf_counter()
     enc = load_model("ko_dense")
-    dvec = enc.encode_documents(texts, batch_size=32)
+    dvec = encode_cached(enc, texts, kind="passage")  # cached on disk after the first run
     qids = list(queries)
     qvec = enc.encode_queries([queries[q].text for q in qids])
     sims = qvec @ dvec.T
