@@ -98,3 +98,17 @@ def apply_offline_environment() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ["HF_UPDATE_DOWNLOAD_COUNTS"] = "0"
+    # A library imported before course_utils has already read those variables: set its constants too, or e.g.
+    # datasets pings a download counter for load_dataset("json") (the network guard caught exactly that).
+    import sys
+
+    for module, names in (("huggingface_hub.constants", ("HF_HUB_OFFLINE",)),
+                          ("datasets.config", ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))):
+        mod = sys.modules.get(module)
+        for name in names if mod is not None else ():
+            if hasattr(mod, name):
+                setattr(mod, name, True)
+    dconf = sys.modules.get("datasets.config")
+    if dconf is not None and hasattr(dconf, "HF_UPDATE_DOWNLOAD_COUNTS"):
+        dconf.HF_UPDATE_DOWNLOAD_COUNTS = False

@@ -64,3 +64,14 @@ def test_work_dir_is_outside_data(tmp_path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("COURSE_WORK_DIR", str(tmp_path / "w"))
     assert config.work_dir("qdrant") == tmp_path / "w" / "qdrant"
     assert config.work_dir().is_dir()
+
+
+def test_offline_environment_reaches_libraries_imported_earlier() -> None:
+    import datasets.config
+    import huggingface_hub.constants
+
+    datasets.config.HF_HUB_OFFLINE = False  # as if datasets had been imported before course_utils
+    huggingface_hub.constants.HF_HUB_OFFLINE = False
+    config.apply_offline_environment()
+    assert datasets.config.HF_HUB_OFFLINE and huggingface_hub.constants.HF_HUB_OFFLINE
+    assert not datasets.config.HF_UPDATE_DOWNLOAD_COUNTS
