@@ -1,9 +1,9 @@
 """Binary quantization measured on real course embeddings: recall@10 against float search, oversampling 1-8, with
 and without float rescoring, plus int8 scalar quantization, memory and search time (chapter 08's big table).
 
-    python benchmarks/binary_quantization.py                # course corpora + the 50,000-docstring set
+    python benchmarks/binary_quantization.py                # course corpora + the 50,000-docstring set (static model)
     python benchmarks/binary_quantization.py --skip-large   # only the course corpora (a minute)
-    python benchmarks/binary_quantization.py --build        # build the 50k vectors first if they are missing (~25-40 min)
+    python benchmarks/binary_quantization.py --large-encoder minilm --build   # the MiniLM vectors of that set (slow)
 
 Sets measured:
 
@@ -14,9 +14,9 @@ Sets measured:
   ko_news their nDCG@10 is within 0.01 of the raw vectors'); recall is then measured against float search on
   those centred vectors.
 - ``en_news`` (208 documents, 44 queries), all-MiniLM-L6-v2 (role ``en_dense``).
-- 50,000 Python docstrings embedded with all-MiniLM-L6-v2 (the vectors chapter 03's ``faiss_index_table.py``
-  builds into ``cache_dir()/faiss-bench/``; this script reuses them, and with ``--build`` builds them the same way),
-  with 500 further docstrings as queries. The course's largest real-embedding set.
+- 50,000 Python docstrings (``course_utils.bigset``), with 500 further docstrings as queries: the course's largest
+  real-text set. By default embedded with the role ``static`` (the vectors chapters 03 and 08 use); with
+  ``--large-encoder minilm`` the all-MiniLM-L6-v2 vectors that ``faiss_index_table.py --encoder minilm`` builds.
 
 Recall is measured against exact float inner-product search (the float top-10 is the truth); a small corpus
 flatters oversampling (40 candidates are 7 % of ko_news but 0.08 % of 50k), which is why the large set matters.
@@ -58,25 +58,33 @@ def centred(docs: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return norm(docs - mean), norm(queries - mean)
 
 
-def large_vectors(build: bool) -> tuple[np.ndarray, np.ndarray, str] | None:
-    """The 50,000 + 500 docstring vectors of chapter 03's benchmark, if built (or built now with ``build``)."""
-    spec = importlib.util.spec_from_file_location("faiss_index_table", HERE / "faiss_index_table.py")
-    if spec is None or spec.loader is None or not (HERE / "faiss_index_table.py").exists():
-        print("(benchmarks/faiss_index_table.py not found: large set skipped)")
-        return None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["faiss_index_table"] = mod
-    spec.loader.exec_module(mod)
-    from course_utils.config import cache_dir
-
+def large_vectors(encoder: str, build: bool) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """The 50,000 + 500 docstring vectors (``course_utils.bigset``): the role ``static`` by default (seconds to
+    build, the set chapters 03 and 08 use), or chapter 03 benchmark's MiniLM vectors if built (or ``build``)."""
     n_base, n_queries = 50_000, 500
-    folder = cache_dir() / "faiss-bench" / f"docstrings-minilm-{n_base}-{n_queries}"
-    if not (folder / "vectors.npy").exists() and not build:
-        print(f"(large set not built yet: run `python benchmarks/faiss_index_table.py --build-only` or add --build)")
-        return None
-    base, queries, meta = mod.load_or_build(n_base, n_queries)
+    if encoder == "static":
+        from course_utils.bigset import docstring_vectors
+
+        big = docstring_vectors(n_base, n_queries, verbose=False)
+        base, queries, meta = big.base, big.queries, big.meta
+    else:
+        spec = importlib.util.spec_from_file_location("faiss_index_table", HERE / "faiss_index_table.py")
+        if spec is None or spec.loader is None:
+            print("(benchmarks/faiss_index_table.py not found: large set skipped)")
+            return None
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["faiss_index_table"] = mod
+        spec.loader.exec_module(mod)
+        from course_utils.config import cache_dir
+
+        folder = cache_dir() / "faiss-bench" / f"docstrings-minilm-{n_base}-{n_queries}"
+        if not (folder / "vectors.npy").exists() and not build:
+            print("(MiniLM large set not built yet: run `python benchmarks/faiss_index_table.py --encoder minilm "
+                  "--build-only` or add --build)")
+            return None
+        base, queries, meta = mod.load_or_build_minilm(n_base, n_queries)
     label = (f"{base.shape[0]:,} docstrings, {queries.shape[0]} held-out docstring queries, {meta['model']} "
-             f"({meta['backend']}), built {meta['built']}")
+             f"({meta['backend']}), {base.shape[1]}-d, built {meta['built']}")
     return base, queries, label
 
 
@@ -131,7 +139,9 @@ def timing(docs: np.ndarray, queries: np.ndarray, repeats: int = 3) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--skip-large", action="store_true")
-    ap.add_argument("--build", action="store_true", help="build the 50k docstring vectors if missing")
+    ap.add_argument("--build", action="store_true", help="build the MiniLM 50k vectors if missing (slow)")
+    ap.add_argument("--large-encoder", choices=("static", "minilm"), default="static",
+                    help="which vectors of the 50k docstring set: static (default, seconds) or minilm (if built)")
     args = ap.parse_args()
     print(f"binary quantization benchmark, {time.strftime('%Y-%m-%d')}, recall@10 vs exact float search")
 
@@ -142,7 +152,7 @@ def main() -> None:
     print_table("en_news, all-MiniLM-L6-v2", ed, eq)
 
     if not args.skip_large:
-        large = large_vectors(args.build)
+        large = large_vectors(args.large_encoder, args.build)
         if large is not None:
             base, queries, label = large
             print_table(f"large set: {label}", base, queries)

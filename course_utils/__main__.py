@@ -9,7 +9,8 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils", description="임베딩과 벡터 검색 실전: 코스 도구")
     sub = parser.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("doctor", help="환경 점검 (버전, 프로필, 역할별 모델, 한글 폰트, Qdrant, 캐시)")
+    d = sub.add_parser("doctor", help="환경 점검 (버전, 프로필, 역할별 모델, 한글 폰트, Qdrant, 캐시)")
+    d.add_argument("--load", action="store_true", help="역할마다 모델을 실제로 불러와 문장 하나를 임베딩해 봄 (수십 초)")
     p = sub.add_parser("prefetch", help="full 프로필 모델을 미리 내려받기 (워크숍용)")
     p.add_argument("--dry-run", action="store_true", help="계획만 출력하고 내려받지 않음 (네트워크 없음)")
     p.add_argument("--target", type=Path, default=None, help="저장 폴더 (기본: ~/embedding-course-models)")
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "doctor":
         from .doctor import main as doctor_main
 
-        return doctor_main()
+        return doctor_main(load=args.load)
     if args.cmd == "prefetch":
         from . import prefetch
 

@@ -60,7 +60,37 @@ def _writable(path: Path) -> bool:
         return False
 
 
-def check() -> Report:
+def load_checks(profile: str, roles: "tuple[str, ...] | None" = None) -> list[dict[str, str]]:
+    """Really load each role's model and embed one short text: ``[{role, status, seconds, note}]``.
+
+    ``status`` is ``"로드 확인"``, ``"없음"`` (the profile has no model for this role, by design) or ``"실패"``.
+    """
+    import time
+
+    from .errors import ModelUnavailableError
+    from .models import load_model
+    from .registry import ROLES, Unavailable, resolve
+
+    rows = []
+    for role in roles or tuple(ROLES):
+        if isinstance(resolve(role, profile), Unavailable):
+            rows.append({"role": role, "status": "없음", "seconds": "-", "note": resolve(role, profile).reason})
+            continue
+        start = time.perf_counter()
+        try:
+            model = load_model(role, profile=profile, verbose=False)
+            encode = getattr(model, "encode_documents", None)
+            if callable(encode):
+                encode(["임베딩 점검 문장 check sentence"])
+            rows.append({"role": role, "status": "로드 확인", "seconds": f"{time.perf_counter() - start:.1f}",
+                         "note": model.name})
+        except (ModelUnavailableError, Exception) as exc:  # noqa: BLE001 - report every failure, go on
+            rows.append({"role": role, "status": "실패", "seconds": f"{time.perf_counter() - start:.1f}",
+                         "note": f"{type(exc).__name__}: {str(exc)[:200]}"})
+    return rows
+
+
+def check(load: bool = False) -> Report:
     from .models import role_status
     from .plotting import find_korean_font
 
@@ -86,6 +116,16 @@ def check() -> Report:
         if row["status"].startswith("패키지 없음"):
             r.problem(f"{row['role']} 역할에 필요한 패키지가 없습니다", "pip install -e '.[offline]'")
 
+    if load:
+        r.add(f"역할별 실제 로드 ({profile}, 모델을 불러와 문장 하나를 임베딩):")
+        for row in load_checks(profile):
+            r.add(f"  {row['role']:<18} {row['status']:<6} {row['seconds']:>5} s  {row['note']}")
+            if row["status"] == "실패":
+                fix = ("python -m course_utils warmup  (오프라인 자산 다시 만들기) 또는 pip install -e '.[offline]'"
+                       if profile == "offline" else
+                       "인터넷 연결을 확인하거나 python -m course_utils prefetch 로 받은 캐시를 쓰세요 (또는 COURSE_PROFILE=offline)")
+                r.problem(f"{row['role']} 모델을 불러오지 못했습니다", fix)
+
     font = find_korean_font()
     if font is None:
         r.problem("그래프용 한글 폰트가 없습니다", "pip install koreanize-matplotlib  또는  apt-get install fonts-nanum")
@@ -109,8 +149,8 @@ def check() -> Report:
     return r
 
 
-def main() -> int:
-    report = check()
+def main(load: bool = False) -> int:
+    report = check(load=load)
     print("\n".join(report.lines))
     if report.problems:
         print("\n문제가 있습니다:")

@@ -76,9 +76,11 @@ def point_id(doc_id: str) -> str:
 
 def rrf(rankings: Sequence[Sequence[str]], *, k: int = QDRANT_RRF_K, weights: Sequence[float] | None = None,
         limit: int | None = None) -> list[tuple[str, float]]:
-    """Reciprocal Rank Fusion as Qdrant computes it: ``score(d) = sum_i w_i / (rank_i(d) + k - 1)`` (rank from 1).
+    """Reciprocal Rank Fusion as Qdrant computes it: ``score(d) = sum_i 1 / (rank_i(d) / w_i + k - 1)`` (rank from 1).
 
-    A document missing from a list gets nothing from it. Ties keep the order of first appearance.
+    With no ``weights`` (all ``w_i = 1``) this is the usual ``sum_i 1 / (rank_i(d) + k - 1)``. A weight stretches
+    or shrinks a list's ranks (Qdrant's weighted RRF), and ``w_i <= 0`` ignores list ``i``. A document missing from a
+    list gets nothing from it. Ties keep the order of first appearance.
     """
     if k < 1:
         raise SearchInputError(f"RRF k={k}: 1 이상이어야 합니다 (Qdrant 기본값 {QDRANT_RRF_K}, 논문 60).")

@@ -274,6 +274,9 @@ class QdrantEngine:
     path, url, api_key:
         Where the data lives: ``url`` (or the ``QDRANT_URL`` environment variable) -> a server; else ``path`` ->
         local mode on that folder; else local mode in memory. Ignored when ``client`` is given.
+    local:
+        ``True`` keeps the engine in local mode even when ``QDRANT_URL`` is set (see
+        :func:`~course_utils.qdrant_utils.get_client`).
     client:
         An open ``QdrantClient`` to use; the engine then does **not** close it in :meth:`close` (its owner does).
     distance:
@@ -290,7 +293,8 @@ class QdrantEngine:
     def __init__(self, collection: str, dim: int | None = None, *, encoder: Any = None,
                  path: str | Path | None = None, url: str | None = None, api_key: str | None = None,
                  client: Any = None, distance: str = "cosine", vector_name: str = "dense", create: bool = True,
-                 recreate: bool = False, payload_indexes: Mapping[str, str] | None = None) -> None:
+                 recreate: bool = False, payload_indexes: Mapping[str, str] | None = None,
+                 local: bool = False) -> None:
         from qdrant_client import models
 
         if not isinstance(collection, str) or not collection.strip():
@@ -311,7 +315,7 @@ class QdrantEngine:
         self.encoder = encoder
         self._distance = _distance(distance)
         self._owns_client = client is None
-        self.client = client if client is not None else get_client(path, url=url, api_key=api_key)
+        self.client = client if client is not None else get_client(path, url=url, api_key=api_key, local=local)
         self._closed = False
         try:
             exists = self._call(lambda: self.client.collection_exists(collection))

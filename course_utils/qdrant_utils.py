@@ -14,15 +14,20 @@ from typing import Any, Mapping
 from .errors import SearchInputError
 
 
-def get_client(path: str | Path | None = None, *, url: str | None = None, api_key: str | None = None):  # type: ignore[no-untyped-def]
+def get_client(path: str | Path | None = None, *, url: str | None = None, api_key: str | None = None,
+               local: bool = False):  # type: ignore[no-untyped-def]
     """A :class:`qdrant_client.QdrantClient`.
 
     ``url`` (or the ``QDRANT_URL`` environment variable) selects a server; otherwise ``path`` opens local mode
-    on a folder (persistent), and no path means ``":memory:"``. Close it with ``client.close()``.
+    on a folder (persistent), and no path means ``":memory:"``. ``local=True`` ignores ``QDRANT_URL`` (for code
+    that is about local mode itself: a folder read back after a restart, the one-client-per-folder lock).
+    Close it with ``client.close()``.
     """
     from qdrant_client import QdrantClient
 
-    url = url or os.environ.get("QDRANT_URL")
+    if local and url:
+        raise SearchInputError("local=True 와 url= 을 함께 줄 수 없습니다. 서버를 쓰려면 local 을 빼세요.")
+    url = None if local else (url or os.environ.get("QDRANT_URL"))
     if url:
         return QdrantClient(url=url, api_key=api_key or os.environ.get("QDRANT_API_KEY"))
     if path is None:

@@ -35,6 +35,14 @@ def main() -> int:
             print(f"한국어 정적 모델: {path} ({time.perf_counter() - t:.1f} s)")
         except (MissingPackageError, ModelUnavailableError) as exc:
             print(f"한국어 정적 모델은 건너뜀: {exc}")
+        t = time.perf_counter()
+        try:
+            from .bigset import docstring_vectors
+
+            big = docstring_vectors(50_000, 500, verbose=False)
+            print(f"5만 개 docstring 벡터(3·8장): {big.describe()} ({time.perf_counter() - t:.1f} s)")
+        except Exception as exc:  # noqa: BLE001 - the notebooks build it themselves if this fails
+            print(f"5만 개 docstring 벡터는 건너뜀 (노트북이 처음 쓸 때 만듭니다): {exc}")
     t = time.perf_counter()
     prefill_embeddings()
     print(f"코퍼스 임베딩 캐시 준비: {time.perf_counter() - t:.1f} s")

@@ -46,3 +46,18 @@ def test_prefetch_dry_run_cli_downloads_nothing(tmp_path) -> None:
     assert out.returncode == 0, out.stderr
     assert "dry-run" in out.stdout and "KURE-v1" in out.stdout
     assert not any(tmp_path.iterdir())
+
+
+def test_doctor_load_checks_really_load_and_report_failures(monkeypatch) -> None:
+    rows = {r["role"]: r for r in doctor.load_checks("offline", roles=("bm25", "static", "reranker"))}
+    assert rows["bm25"]["status"] == "로드 확인" and rows["static"]["status"] == "로드 확인"
+    assert rows["reranker"]["status"] == "없음"  # the offline profile has no reranker, by design
+
+    import course_utils.models as models
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("weights missing")
+
+    monkeypatch.setattr(models, "load_model", broken)
+    failed = doctor.load_checks("offline", roles=("static",))[0]
+    assert failed["status"] == "실패" and "weights missing" in failed["note"]

@@ -1,7 +1,10 @@
 """pyproject.toml and environment.yml install the same things; the design card's packages are all there."""
 from __future__ import annotations
 
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 from pathlib import Path
 
 import yaml
@@ -54,3 +57,25 @@ def test_readme_names_the_two_commands_and_ci_calls_the_test_command() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert "bash run_course.sh" in readme and "bash run_tests.sh" in readme
     assert "bash run_tests.sh" in (REPO / ".ci" / "run").read_text()
+
+
+def test_lock_pins_every_dependency_within_the_lower_bounds() -> None:
+    """requirements-lock.txt (what the committed outputs ran on) covers each requirement and satisfies its bound."""
+    from packaging.markers import Marker
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    lock = {}
+    for line in (REPO / "requirements-lock.txt").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            lock[canonicalize_name(name)] = version
+    proj = _pyproject()["project"]
+    for text in list(proj["dependencies"]) + proj["optional-dependencies"]["offline"] + proj["optional-dependencies"]["dev"]:
+        req = Requirement(text)
+        if req.marker is not None and not Marker(str(req.marker)).evaluate():
+            continue
+        name = canonicalize_name(req.name)
+        assert name in lock, f"{req.name} is not in requirements-lock.txt: run scripts/update_lock.sh"
+        assert req.specifier.contains(lock[name], prereleases=True), f"lock has {req.name}=={lock[name]}, needs {req.specifier}"
+    assert "torch" not in lock  # installed first by setup_env.sh (COURSE_TORCH_SPEC), never by the lock

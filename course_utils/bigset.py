@@ -1,0 +1,196 @@
+"""The course's large real-text vector set: 50,000+ Python docstrings, embedded once and cached.
+
+The course's own corpora are small (600 Korean and 208 English documents), too small to show what approximate
+indexes (IVF, HNSW, PQ) and binary quantization trade away. No large text corpus can be downloaded here, but every
+Python environment carries one: the docstrings of its installed packages. :func:`docstring_texts` collects them
+(module, class and function docstrings found with :mod:`ast`, outside test folders, 40-2,000 characters,
+de-duplicated, sorted, then shuffled with a fixed seed); :func:`docstring_vectors` embeds them with the course role ``static`` (model2vec: the
+model distilled from all-MiniLM-L6-v2 in the offline profile, potion-multilingual-128M in the full profile), which
+embeds 50,000 texts in seconds on a laptop CPU, where a transformer needs 25-80 minutes on 2 cores
+(``benchmarks/faiss_index_table.py --encoder minilm`` builds the MiniLM version of the same set).
+
+Which docstrings exist depends on the installed packages and their versions, so another environment gets another
+(equally real) set; ``meta`` records the count, a hash of the texts and how they were made. Both texts and vectors
+are cached under :func:`~course_utils.config.cache_dir` (``bigset/``), never in the repository.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import inspect
+import json
+import os
+import random
+import sys
+import sysconfig
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from .config import cache_dir
+from .errors import SearchInputError
+
+__all__ = ["BigSet", "docstring_texts", "docstring_vectors", "iter_docstrings", "MIN_CHARS", "MAX_CHARS"]
+
+MIN_CHARS, MAX_CHARS = 40, 2000
+_VERSION = "v3"
+
+
+MAX_FILE_BYTES = 1_000_000
+"""Larger ``.py`` files (generated tables, vendored bundles) are skipped: slow to parse, few docstrings."""
+
+
+SKIP_DIRS = frozenset({"tests", "test", "testing", "__pycache__"})
+"""Test suites are skipped: many files, few docstrings that describe anything."""
+
+
+def _python_files(root: Path) -> list[Path]:
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        for name in sorted(filenames):
+            if name.endswith(".py"):
+                files.append(Path(dirpath, name))
+    return files
+
+
+def _file_docstrings(path: Path) -> list[str]:
+    """Module, class and function docstrings of one file (cleaned); none if it cannot be read or parsed."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return []
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (SyntaxError, UnicodeDecodeError, ValueError, OSError, RecursionError, MemoryError):
+        return []
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            doc = ast.get_docstring(node, clean=False)
+            if doc:
+                out.append(inspect.cleandoc(doc))
+    return out
+
+
+def iter_docstrings(root: Path, workers: int | None = None) -> Iterator[str]:
+    """Module, class and function docstrings of every ``.py`` file under ``root``, in sorted file order.
+
+    Files are parsed by ``workers`` processes (default: the CPU count); the order of the result does not depend
+    on it.
+    """
+    files = _python_files(Path(root))
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers > 1 and len(files) > 200:
+        try:
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                results = list(pool.map(_file_docstrings, files, chunksize=64))
+            for docs in results:
+                yield from docs
+            return
+        except (OSError, RuntimeError, ImportError):  # no process pool here: parse in this process
+            pass
+    for path in files:
+        yield from _file_docstrings(path)
+
+
+def _folder(n: int, seed: int) -> Path:
+    return cache_dir() / "bigset" / f"docstrings-{_VERSION}-{n}-seed{seed}"
+
+
+def docstring_texts(n: int, *, seed: int = 0, root: Path | None = None) -> list[str]:
+    """``n`` distinct docstrings of ``MIN_CHARS``..``MAX_CHARS`` characters, shuffled with ``seed`` (cached).
+
+    ``root`` defaults to this environment's site-packages. Raises :class:`SearchInputError` when fewer than ``n``
+    docstrings exist there (ask for fewer).
+    """
+    if n < 1:
+        raise SearchInputError(f"n={n}: 1개 이상을 요청하세요.")
+    cached = _folder(n, seed) / "texts.json"
+    if root is None and cached.exists():
+        return json.loads(cached.read_text(encoding="utf-8"))
+    base = Path(root) if root is not None else Path(sysconfig.get_paths()["purelib"])
+    seen: set[str] = set()
+    texts: list[str] = []
+    for doc in iter_docstrings(base):
+        doc = doc.strip()
+        if MIN_CHARS <= len(doc) <= MAX_CHARS and doc not in seen:
+            seen.add(doc)
+            texts.append(doc)
+    texts.sort()  # the walk order can differ between file systems: sort, then shuffle with the seed
+    random.Random(seed).shuffle(texts)
+    if len(texts) < n:
+        raise SearchInputError(f"{base} 에서 조건에 맞는 docstring을 {len(texts)}개만 찾았습니다 ({n}개 요청). "
+                               "더 적게 요청하거나 패키지가 더 많은 환경에서 실행하세요.")
+    texts = texts[:n]
+    if root is None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(".tmp")
+        tmp.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(cached)
+    return texts
+
+
+@dataclass
+class BigSet:
+    """``base`` (indexed) and ``queries`` (never indexed) vectors, L2-normalised float32, with how they were made."""
+
+    base: np.ndarray
+    queries: np.ndarray
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        m = self.meta
+        return (f"docstring {m['n_base']:,}개(색인) + {m['n_queries']}개(질의), {m['dim']}차원, "
+                f"모델 {m['model']} ({m['backend']}), 평균 {m['mean_chars']:.0f}자")
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name).strip("-").lower()[:60]
+
+
+def docstring_vectors(n_base: int = 50_000, n_queries: int = 500, *, encoder: Any = None, seed: int = 0,
+                      verbose: bool = True) -> BigSet:
+    """The docstring set embedded with ``encoder`` (default: ``load_model("static")``), cached per model.
+
+    The first ``n_base`` texts are the documents, the next ``n_queries`` the queries (different texts, so a
+    query's exact nearest neighbour is not itself). Vectors are built once (seconds with a static model) and read
+    from the cache afterwards.
+    """
+    if n_base < 10 or n_queries < 1:
+        raise SearchInputError(f"n_base={n_base}, n_queries={n_queries}: 문서 10개 이상, 질의 1개 이상을 요청하세요.")
+    if encoder is None:
+        from .models import load_model
+
+        encoder = load_model("static", verbose=verbose)
+    name = str(getattr(encoder, "name", type(encoder).__name__))
+    folder = _folder(n_base + n_queries, seed)
+    vec_path = folder / f"vectors-{_slug(name)}.npy"
+    meta_path = vec_path.with_suffix(".json")
+    if vec_path.exists() and meta_path.exists():
+        vectors = np.load(vec_path)
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    else:
+        t0 = time.perf_counter()
+        texts = docstring_texts(n_base + n_queries, seed=seed)
+        collect_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        vectors = np.asarray(encoder.encode_documents(texts), dtype=np.float32)
+        embed_s = time.perf_counter() - t0
+        vectors /= np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+        meta = {
+            "n_base": n_base, "n_queries": n_queries, "dim": int(vectors.shape[1]), "model": name,
+            "backend": str(getattr(getattr(encoder, "spec", None), "backend", "")), "seed": seed,
+            "texts_sha256_16": hashlib.sha256("\0".join(texts).encode("utf-8")).hexdigest()[:16],
+            "mean_chars": float(np.mean([len(t) for t in texts])), "collect_seconds": round(collect_s, 1),
+            "embed_seconds": round(embed_s, 1), "python": sys.version.split()[0], "built": time.strftime("%Y-%m-%d"),
+        }
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = vec_path.with_suffix(".tmp.npy")
+        np.save(tmp, vectors)
+        tmp.replace(vec_path)
+        meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+    return BigSet(vectors[:n_base], vectors[n_base:n_base + n_queries], meta)
