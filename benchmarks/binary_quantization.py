@@ -75,10 +75,7 @@ def large_vectors(encoder: str, build: bool) -> tuple[np.ndarray, np.ndarray, st
         mod = importlib.util.module_from_spec(spec)
         sys.modules["faiss_index_table"] = mod
         spec.loader.exec_module(mod)
-        from course_utils.config import cache_dir
-
-        folder = cache_dir() / "faiss-bench" / f"docstrings-minilm-{n_base}-{n_queries}"
-        if not (folder / "vectors.npy").exists() and not build:
+        if not (mod.minilm_folder(n_base, n_queries) / "vectors.npy").exists() and not build:
             print("(MiniLM large set not built yet: run `python benchmarks/faiss_index_table.py --encoder minilm "
                   "--build-only` or add --build)")
             return None

@@ -67,8 +67,13 @@ def embed_texts(texts: list[str], folder: Path, batch_size: int = 64) -> np.ndar
     return out / np.clip(norms, 1e-12, None)
 
 
+def minilm_folder(n_base: int, n_queries: int) -> Path:
+    """Where the MiniLM vectors of the docstring set are cached (``vectors.npy`` + ``meta.json``)."""
+    return cache_dir() / "faiss-bench" / f"docstrings-minilm-{n_base}-{n_queries}"
+
+
 def load_or_build_minilm(n_base: int, n_queries: int) -> tuple[np.ndarray, np.ndarray, dict]:
-    folder = cache_dir() / "faiss-bench" / f"docstrings-minilm-{n_base}-{n_queries}"
+    folder = minilm_folder(n_base, n_queries)
     vec_path, meta_path = folder / "vectors.npy", folder / "meta.json"
     if vec_path.exists() and meta_path.exists():
         vectors = np.load(vec_path)

@@ -6,8 +6,8 @@ Python environment carries one: the docstrings of its installed packages. :func:
 (module, class and function docstrings found with :mod:`ast`, outside test folders, 40-2,000 characters,
 de-duplicated, sorted, then shuffled with a fixed seed); :func:`docstring_vectors` embeds them with the course role ``static`` (model2vec: the
 model distilled from all-MiniLM-L6-v2 in the offline profile, potion-multilingual-128M in the full profile), which
-embeds 50,000 texts in seconds on a laptop CPU, where a transformer needs 25-80 minutes on 2 cores
-(``benchmarks/faiss_index_table.py --encoder minilm`` builds the MiniLM version of the same set).
+embeds 50,000 texts in seconds on a laptop CPU, where a transformer needs tens of minutes on 2 cores (chapter 03
+measures MiniLM's rate on these texts; ``benchmarks/faiss_index_table.py --encoder minilm`` builds that version).
 
 Which docstrings exist depends on the installed packages and their versions, so another environment gets another
 (equally real) set; ``meta`` records the count, a hash of the texts and how they were made. Both texts and vectors
@@ -37,12 +37,8 @@ __all__ = ["BigSet", "docstring_texts", "docstring_vectors", "iter_docstrings", 
 
 MIN_CHARS, MAX_CHARS = 40, 2000
 _VERSION = "v3"
-
-
 MAX_FILE_BYTES = 1_000_000
 """Larger ``.py`` files (generated tables, vendored bundles) are skipped: slow to parse, few docstrings."""
-
-
 SKIP_DIRS = frozenset({"tests", "test", "testing", "__pycache__"})
 """Test suites are skipped: many files, few docstrings that describe anything."""
 

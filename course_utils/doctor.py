@@ -67,14 +67,14 @@ def load_checks(profile: str, roles: "tuple[str, ...] | None" = None) -> list[di
     """
     import time
 
-    from .errors import ModelUnavailableError
     from .models import load_model
     from .registry import ROLES, Unavailable, resolve
 
     rows = []
     for role in roles or tuple(ROLES):
-        if isinstance(resolve(role, profile), Unavailable):
-            rows.append({"role": role, "status": "없음", "seconds": "-", "note": resolve(role, profile).reason})
+        spec = resolve(role, profile)
+        if isinstance(spec, Unavailable):
+            rows.append({"role": role, "status": "없음", "seconds": "-", "note": spec.reason})
             continue
         start = time.perf_counter()
         try:
@@ -84,7 +84,7 @@ def load_checks(profile: str, roles: "tuple[str, ...] | None" = None) -> list[di
                 encode(["임베딩 점검 문장 check sentence"])
             rows.append({"role": role, "status": "로드 확인", "seconds": f"{time.perf_counter() - start:.1f}",
                          "note": model.name})
-        except (ModelUnavailableError, Exception) as exc:  # noqa: BLE001 - report every failure, go on
+        except Exception as exc:  # noqa: BLE001 - report every failure (missing model, package, asset), go on
             rows.append({"role": role, "status": "실패", "seconds": f"{time.perf_counter() - start:.1f}",
                          "note": f"{type(exc).__name__}: {str(exc)[:200]}"})
     return rows
