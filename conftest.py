@@ -8,6 +8,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parent
 
+# nbval compares numbers within a stated tolerance and everything else exactly (course_utils/nbcompare.py).
+pytest_plugins = ("course_utils.nbcompare",)
+
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if any process of it tried to open a connection off this machine (see course_utils.netguard)."""

