@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Set up and run the whole test suite, offline:   bash run_tests.sh [extra pytest args]
-# Unit tests + nbval on every notebook (committed outputs compared) + structure and run-twice checks, with a
-# network guard in every Python process: any connection off this machine fails the run.
+# Unit tests + nbval on every notebook (committed outputs compared) + structure and run-twice checks, with the
+# network cut twice: at the OS level (scripts/netcut.sh: a network namespace with only loopback, every connect(2)
+# recorded by strace, DNS included; the run fails on any attempt to leave loopback) and in every Python process
+# (course_utils.netguard). Where the OS cut is impossible (no root, macOS) netcut.sh says so in one line and the
+# Python guard alone remains.  NETCUT=0 skips the OS cut.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/setup_env.sh
@@ -13,6 +16,6 @@ export PYTHONPATH="$PWD/tests/netguard${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONHASHSEED=0
 : > "$COURSE_NETGUARD_LOG"
 t0=$(date +%s)
-python -m pytest tests notebooks --nbval --nbval-current-env --nbval-cell-timeout=600 \
+bash scripts/netcut.sh python -m pytest tests notebooks --nbval --nbval-current-env --nbval-cell-timeout=600 \
   --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider "$@"
 echo "[tests] 전체 테스트 시간: $(( $(date +%s) - t0 )) s"

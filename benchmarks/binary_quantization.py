@@ -25,29 +25,26 @@ Timings: one FAISS thread, mean ms per query, measured in this run side by side.
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 from course_utils import load_model
+from course_utils.bigset import docstring_vectors, minilm_docstring_vectors
 from course_utils.data import load_corpus_records, load_queries
 from course_utils.embed_cache import encode_cached
-from course_utils.quantization import (
-    BinaryQuantizedIndex, binarize, exact_search, memory_bytes, oversampling_table, recall_at_k,
-)
+from course_utils.measure import exact_search, recall_at_k, time_call
+from course_utils.quantization import BinaryQuantizedIndex, binarize, memory_bytes, oversampling_table
+from course_utils.text import passage_texts
 
 OVERSAMPLING = (1, 2, 3, 4, 8)
-HERE = Path(__file__).resolve().parent
 
 
 def corpus_vectors(dataset: str, role: str) -> tuple[np.ndarray, np.ndarray]:
     docs = load_corpus_records(dataset)
     queries = load_queries(dataset)
     enc = load_model(role, verbose=False)
-    d = encode_cached(enc, [f"{x['title']}\n{x['text']}" for x in docs])
+    d = encode_cached(enc, passage_texts(docs))
     q = encode_cached(enc, [x.text for x in queries.values()], kind="query")
     return d, q
 
@@ -60,26 +57,17 @@ def centred(docs: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 def large_vectors(encoder: str, build: bool) -> tuple[np.ndarray, np.ndarray, str] | None:
     """The 50,000 + 500 docstring vectors (``course_utils.bigset``): the role ``static`` by default (seconds to
-    build, the set chapters 03 and 08 use), or chapter 03 benchmark's MiniLM vectors if built (or ``build``)."""
+    build, the set chapters 03 and 08 use), or the MiniLM vectors of the same texts if built (or ``build``)."""
     n_base, n_queries = 50_000, 500
     if encoder == "static":
-        from course_utils.bigset import docstring_vectors
-
         big = docstring_vectors(n_base, n_queries, verbose=False)
-        base, queries, meta = big.base, big.queries, big.meta
     else:
-        spec = importlib.util.spec_from_file_location("faiss_index_table", HERE / "faiss_index_table.py")
-        if spec is None or spec.loader is None:
-            print("(benchmarks/faiss_index_table.py not found: large set skipped)")
-            return None
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules["faiss_index_table"] = mod
-        spec.loader.exec_module(mod)
-        if not (mod.minilm_folder(n_base, n_queries) / "vectors.npy").exists() and not build:
+        big = minilm_docstring_vectors(n_base, n_queries, build=build)
+        if big is None:
             print("(MiniLM large set not built yet: run `python benchmarks/faiss_index_table.py --encoder minilm "
                   "--build-only` or add --build)")
             return None
-        base, queries, meta = mod.load_or_build_minilm(n_base, n_queries)
+    base, queries, meta = big.base, big.queries, big.meta
     label = (f"{base.shape[0]:,} docstrings, {queries.shape[0]} held-out docstring queries, {meta['model']} "
              f"({meta['backend']}), {base.shape[1]}-d, built {meta['built']}")
     return base, queries, label
@@ -110,12 +98,7 @@ def timing(docs: np.ndarray, queries: np.ndarray, repeats: int = 3) -> None:
     truth, _ = exact_search(queries, docs, 10)
 
     def per_query(fn) -> float:  # type: ignore[no-untyped-def]
-        best = float("inf")
-        for _ in range(repeats):
-            t = time.perf_counter()
-            fn()
-            best = min(best, time.perf_counter() - t)
-        return best / len(queries) * 1000
+        return time_call(fn, repeats=repeats, warmup=0, reduce="best") / len(queries) * 1000
 
     rows = [("float32 flat (IndexFlatIP)", per_query(lambda: idx_f.search(queries, 10)), 1.0)]
     codes = binarize(queries)

@@ -22,79 +22,10 @@ ms_per_query = one query at a time (mean), recall@10 = share of the exact top-10
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
-import shutil
-import sys
 import time
-from pathlib import Path
 
-import numpy as np
-
-from course_utils.bigset import docstring_texts, docstring_vectors
-from course_utils.config import cache_dir
-
-CHUNK = 2048
-
-
-def embed_texts(texts: list[str], folder: Path, batch_size: int = 64) -> np.ndarray:
-    """MiniLM (FastEmbed ONNX, offline export) vectors of ``texts``, sorted by length, checkpointed per chunk."""
-    from fastembed import TextEmbedding
-
-    from course_utils.assets import minilm_onnx_dir
-
-    model = TextEmbedding("sentence-transformers/all-MiniLM-L6-v2", specific_model_path=str(minilm_onnx_dir()))
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out = np.zeros((len(texts), 384), dtype=np.float32)
-    chunks = folder / "chunks"
-    chunks.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    done = 0
-    for c, start in enumerate(range(0, len(order), CHUNK)):
-        ids = order[start:start + CHUNK]
-        path = chunks / f"{c:04d}.npy"
-        if path.exists():
-            vecs = np.load(path)
-        else:
-            vecs = np.stack(list(model.passage_embed([texts[i] for i in ids], batch_size=batch_size)))
-            np.save(path, vecs)
-            done += len(ids)
-            rate = done / (time.perf_counter() - t0)
-            print(f"  chunk {c + 1}/{-(-len(order) // CHUNK)}: {start + len(ids)}/{len(texts)} texts "
-                  f"({rate:.1f} docs/s this run)", flush=True)
-        out[ids] = vecs
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return out / np.clip(norms, 1e-12, None)
-
-
-def minilm_folder(n_base: int, n_queries: int) -> Path:
-    """Where the MiniLM vectors of the docstring set are cached (``vectors.npy`` + ``meta.json``)."""
-    return cache_dir() / "faiss-bench" / f"docstrings-minilm-{n_base}-{n_queries}"
-
-
-def load_or_build_minilm(n_base: int, n_queries: int) -> tuple[np.ndarray, np.ndarray, dict]:
-    folder = minilm_folder(n_base, n_queries)
-    vec_path, meta_path = folder / "vectors.npy", folder / "meta.json"
-    if vec_path.exists() and meta_path.exists():
-        vectors = np.load(vec_path)
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    else:
-        folder.mkdir(parents=True, exist_ok=True)
-        texts = docstring_texts(n_base + n_queries)
-        print(f"embedding {len(texts)} docstrings with all-MiniLM-L6-v2 (FastEmbed ONNX, sorted by length, batch 64); "
-              f"cached in {folder.name}/ ...", flush=True)
-        t0 = time.perf_counter()
-        vectors = embed_texts(texts, folder)
-        seconds = time.perf_counter() - t0
-        digest = hashlib.sha256("\0".join(texts).encode("utf-8")).hexdigest()[:16]
-        meta = {"n_base": n_base, "n_queries": n_queries, "model": "sentence-transformers/all-MiniLM-L6-v2",
-                "backend": "fastembed onnx fp32 (offline export)", "texts_sha256_16": digest,
-                "mean_chars": float(np.mean([len(t) for t in texts])), "embed_seconds_last_run": round(seconds, 1),
-                "python": sys.version.split()[0], "built": time.strftime("%Y-%m-%d")}
-        np.save(vec_path, vectors)
-        meta_path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        shutil.rmtree(folder / "chunks", ignore_errors=True)  # the checkpoints are in vectors.npy now
-    return vectors[:n_base], vectors[n_base:n_base + n_queries], meta
+from course_utils.bigset import docstring_vectors, minilm_docstring_vectors
+from course_utils.faiss_engine import benchmark_indexes
 
 
 def to_markdown(table) -> str:  # type: ignore[no-untyped-def]
@@ -118,16 +49,15 @@ def main() -> None:
     args = ap.parse_args()
 
     if args.encoder == "minilm":
-        base, queries, meta = load_or_build_minilm(args.n_base, args.n_queries)
+        big = minilm_docstring_vectors(args.n_base, args.n_queries)
     else:
         big = docstring_vectors(args.n_base, args.n_queries)
-        base, queries, meta = big.base, big.queries, big.meta
+    assert big is not None
+    base, queries, meta = big.base, big.queries, big.meta
     print(f"vectors: {base.shape[0]} base + {queries.shape[0]} queries, {base.shape[1]}-d, {meta['model']} "
           f"({meta['backend']}), docstrings mean {meta['mean_chars']:.0f} chars, built {meta['built']}")
     if args.build_only:
         return
-
-    from course_utils.faiss_engine import benchmark_indexes
 
     t0 = time.perf_counter()
     table = benchmark_indexes(base, queries, k=args.k, threads=args.threads)

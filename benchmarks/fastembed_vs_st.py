@@ -76,13 +76,13 @@ def worker(engine: str, n: int, batch_size: int, repeat: int, out: str) -> None:
     if engine == "st":
         from sentence_transformers import SentenceTransformer
 
-        from course_utils.models import _gt_minilm_path, quiet_hf_progress
+        from course_utils.wheels import gt_minilm_path, quiet_hf_progress
 
         quiet_hf_progress()
         t_import = time.perf_counter() - t0
         import_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         t1 = time.perf_counter()
-        model = SentenceTransformer(str(_gt_minilm_path()), device="cpu")
+        model = SentenceTransformer(str(gt_minilm_path()), device="cpu")
         t_load = time.perf_counter() - t1
 
         def run() -> np.ndarray:

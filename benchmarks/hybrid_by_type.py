@@ -19,6 +19,7 @@ from course_utils.evaluation import ALL, evaluate_by_type
 from course_utils.hybrid import HybridEngine
 from course_utils.qdrant_utils import get_client
 from course_utils.sparse import KoreanBM25Encoder
+from course_utils.text import passage_texts
 
 
 def main() -> None:
@@ -31,7 +32,7 @@ def main() -> None:
 
     docs = load_corpus_records("ko_news")
     ids = [d["_id"] for d in docs]
-    texts = [f"{d['title']}\n{d['text']}" for d in docs]
+    texts = passage_texts(docs)
     start = time.perf_counter()
     dense = load_model("ko_dense")
     dvec = encode_cached(dense, texts)

@@ -16,17 +16,13 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-
 from course_utils import load_model
-from course_utils.embed_cache import encode_cached
 from course_utils.data import load_corpus_records, load_qrels, load_queries
+from course_utils.embed_cache import encode_cached
 from course_utils.evaluation import ALL, evaluate_by_type, random_run
 from course_utils.korean import BM25Index
-
-
-def lexical_run(index: BM25Index, ids: list[str], queries: dict, k: int) -> dict:
-    return {qid: {ids[i]: s for i, s in index.search(q.text, k=k)} for qid, q in queries.items()}
+from course_utils.measure import vector_run
+from course_utils.text import passage_texts
 
 
 DENSE = "dense"
@@ -37,7 +33,7 @@ def baseline_table(dataset: str = "ko_news", split: str = "dev", k: int = 10, ve
     """nDCG@10 and Recall@10 per query type for the four methods; also the seconds each took."""
     docs = load_corpus_records(dataset)
     ids = [d["_id"] for d in docs]
-    texts = [f"{d['title']}\n{d['text']}" for d in docs]
+    texts = passage_texts(docs)
     queries = load_queries(dataset, split=split)
     qrels = load_qrels(dataset, split)
     types = {qid: q.type for qid, q in queries.items()}
@@ -47,7 +43,7 @@ def baseline_table(dataset: str = "ko_news", split: str = "dev", k: int = 10, ve
     runs, seconds = {}, {}
     for name, tok in (("BM25 (공백)", "whitespace"), ("BM25 (Kiwi 형태소)", "kiwi")):
         t = time.perf_counter()
-        runs[name] = lexical_run(BM25Index(texts, tokenizer=tok), ids, queries, k)
+        runs[name] = BM25Index(texts, tokenizer=tok, ids=ids).run({qid: q.text for qid, q in queries.items()}, k)
         seconds[name] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -55,9 +51,7 @@ def baseline_table(dataset: str = "ko_news", split: str = "dev", k: int = 10, ve
     dvec = encode_cached(enc, texts, kind="passage")  # cached on disk after the first run
     qids = list(queries)
     qvec = encode_cached(enc, [queries[q].text for q in qids], kind="query")
-    sims = qvec @ dvec.T
-    runs[DENSE] = {q: {ids[j]: float(sims[i, j]) for j in np.argsort(-sims[i], kind="stable")[:k]}
-                   for i, q in enumerate(qids)}
+    runs[DENSE] = vector_run(qids, qvec, ids, dvec, k)
     seconds[DENSE] = time.perf_counter() - t
     runs["random"] = random_run(qids, ids, k=k, seed=0)
     table = evaluate_by_type(runs, qrels, types, metrics=("ndcg@10", "recall@10"))

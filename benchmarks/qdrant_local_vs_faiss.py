@@ -20,8 +20,10 @@ import os
 import time
 import warnings
 
+import faiss
 import numpy as np
 
+from course_utils.measure import time_each
 from course_utils.qdrant_engine import QdrantEngine
 
 
@@ -41,18 +43,7 @@ def queries_from(base: np.ndarray, m: int, seed: int = 1) -> np.ndarray:
     return (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
 
 
-def time_per_query(fn, queries: np.ndarray) -> tuple[np.ndarray, list]:
-    out, times = [], []
-    for q in queries:
-        t = time.perf_counter()
-        out.append(fn(q))
-        times.append(time.perf_counter() - t)
-    return np.asarray(times) * 1000, out
-
-
 def main() -> None:
-    import faiss
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10000,50000,100000")
     ap.add_argument("--queries", type=int, default=100)
@@ -74,7 +65,7 @@ def main() -> None:
         t = time.perf_counter()
         index.add(base)
         faiss_build = time.perf_counter() - t
-        faiss_ms, faiss_res = time_per_query(lambda q: index.search(q[None, :], args.k)[1][0].tolist(), queries)
+        faiss_ms, faiss_res = time_each(lambda q: index.search(q[None, :], args.k)[1][0].tolist(), queries)
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -84,7 +75,7 @@ def main() -> None:
             upload = time.perf_counter() - t
         large = [str(w.message) for w in caught if "not recommended" in str(w.message)]
         try:
-            q_ms, q_res = time_per_query(lambda q: [h.id for h in engine.search(q, k=args.k)], queries)
+            q_ms, q_res = time_each(lambda q: [h.doc_id for h in engine.search(q, k=args.k)], queries)
         finally:
             engine.client.delete_collection(engine.collection)
             engine.close()

@@ -21,14 +21,11 @@ from course_utils.data import load_corpus_records, load_qrels, load_queries
 from course_utils.embed_cache import encode_cached
 from course_utils.evaluation import evaluate_run
 from course_utils.late_interaction import encode_multivectors_cached, maxsim_scores
+from course_utils.measure import vector_run
 from course_utils.rerank import rerank_run, time_rerank, train_cross_encoder, training_pairs
+from course_utils.text import passage_texts
 
 KS = (10, 50, 100)
-
-
-def top_k_run(qvec: np.ndarray, dvec: np.ndarray, qids: list[str], ids: list[str], k: int) -> dict:
-    sims = qvec @ dvec.T
-    return {q: {ids[j]: float(sims[i, j]) for j in np.argsort(-sims[i], kind="stable")[:k]} for i, q in enumerate(qids)}
 
 
 def restrict(run: dict, first: dict, k: int) -> dict:
@@ -53,7 +50,7 @@ def main() -> None:
 
     docs = load_corpus_records(args.dataset)
     ids = [d["_id"] for d in docs]
-    texts = [f"{d['title']}\n{d['text']}" for d in docs]
+    texts = passage_texts(docs)
     doc_text = dict(zip(ids, texts))
     role = "en_dense" if args.dataset == "en_news" else "ko_dense"
     dense = load_model(role)
@@ -62,7 +59,7 @@ def main() -> None:
     first = {}
     for s, qs in splits.items():
         qvec = encode_cached(dense, [q.text for q in qs.values()], kind="query")
-        first[s] = top_k_run(qvec, dvec, list(qs), ids, max(KS))
+        first[s] = vector_run(list(qs), qvec, ids, dvec, max(KS))
     test_q = {qid: q.text for qid, q in splits["test"].items()}
     qrels = load_qrels(args.dataset, "test")
     rows = [("first stage: " + dense.name, "-", evaluate_run(restrict(first["test"], first["test"], 10), qrels,

@@ -12,7 +12,7 @@ Pairs measured (offline profile; build the static models first with ``python -m 
   model (whose tokenizer breaks Hangul), with Kiwi BM25 as the lexical reference.
 
 Throughput: documents encoded per second over the corpus (title + text), the whole list passed at once, one
-warm-up call excluded, repeated until ``--min-seconds`` passed (``course_utils.static.docs_per_second``). Quality:
+warm-up call excluded, repeated until ``--min-seconds`` passed (``course_utils.measure.docs_per_second``). Quality:
 nDCG@10 over all judged queries of both splits, exact inner-product search.
 """
 from __future__ import annotations
@@ -24,14 +24,16 @@ from course_utils import load_model
 from course_utils.data import load_corpus_records, load_qrels, load_queries
 from course_utils.evaluation import ALL, evaluate_by_type
 from course_utils.korean import BM25Index
-from course_utils.static import docs_per_second, load_korean_static, vector_run
+from course_utils.measure import docs_per_second, vector_run
+from course_utils.static import load_korean_static
+from course_utils.text import passage_texts
 
 
 def corpus(name: str):  # type: ignore[no-untyped-def]
     docs = load_corpus_records(name)
     queries = load_queries(name)
     qrels = {**load_qrels(name, "dev"), **load_qrels(name, "test")}
-    return [d["_id"] for d in docs], [f"{d['title']}\n{d['text']}" for d in docs], queries, qrels
+    return [d["_id"] for d in docs], passage_texts(docs), queries, qrels
 
 
 def measure(name: str, encoders: dict, min_seconds: float, bm25: bool = False) -> None:  # type: ignore[no-untyped-def]
@@ -44,8 +46,8 @@ def measure(name: str, encoders: dict, min_seconds: float, bm25: bool = False) -
         speed[label] = docs_per_second(lambda t, e=enc: e.encode_documents(t), texts, min_seconds=min_seconds)
         runs[label] = vector_run(qids, enc.encode_queries(qtexts), ids, enc.encode_documents(texts), k=10)
     if bm25:
-        index = BM25Index(texts, tokenizer="kiwi")
-        runs["BM25 (Kiwi)"] = {q: {ids[i]: s for i, s in index.search(queries[q].text, k=10)} for q in qids}
+        index = BM25Index(texts, tokenizer="kiwi", ids=ids)
+        runs["BM25 (Kiwi)"] = index.run({q: queries[q].text for q in qids}, 10)
     table = evaluate_by_type(runs, qrels, types, metrics=("ndcg@10",)).xs("ndcg@10", level="metric")
     cols = [c for c in table.columns if c != ALL] + [ALL]
     n = {**{t: sum(1 for q in qids if types[q] == t) for t in cols if t != ALL}, ALL: len(qids)}

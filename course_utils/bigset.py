@@ -1,4 +1,4 @@
-"""The course's large real-text vector set: 50,000+ Python docstrings, embedded once and cached.
+"""The course's large real-text vector set (chapters 03, 08): 50,000+ Python docstrings, embedded once and cached.
 
 The course's own corpora are small (600 Korean and 208 English documents), too small to show what approximate
 indexes (IVF, HNSW, PQ) and binary quantization trade away. No large text corpus can be downloaded here, but every
@@ -7,20 +7,22 @@ Python environment carries one: the docstrings of its installed packages. :func:
 de-duplicated, sorted, then shuffled with a fixed seed); :func:`docstring_vectors` embeds them with the course role ``static`` (model2vec: the
 model distilled from all-MiniLM-L6-v2 in the offline profile, potion-multilingual-128M in the full profile), which
 embeds 50,000 texts in seconds on a laptop CPU, where a transformer needs tens of minutes on 2 cores (chapter 03
-measures MiniLM's rate on these texts; ``benchmarks/faiss_index_table.py --encoder minilm`` builds that version).
+measures MiniLM's rate on these texts; :func:`minilm_docstring_vectors` builds that version, used by
+``benchmarks/faiss_index_table.py --encoder minilm`` and ``benchmarks/binary_quantization.py --large-encoder minilm``).
 
 Which docstrings exist depends on the installed packages and their versions, so another environment gets another
 (equally real) set; ``meta`` records the count, a hash of the texts and how they were made. Both texts and vectors
-are cached under :func:`~course_utils.config.cache_dir` (``bigset/``), never in the repository.
+are cached under :func:`~course_utils.config.cache_dir` (``bigset/``, the MiniLM version in ``faiss-bench/``), never
+in the repository, through the course's one array cache (:func:`course_utils.embed_cache.cached_array`).
 """
 from __future__ import annotations
 
 import ast
 import hashlib
 import inspect
-import json
 import os
 import random
+import shutil
 import sys
 import sysconfig
 import time
@@ -30,10 +32,14 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from .assets import minilm_onnx_dir
 from .config import cache_dir
+from .embed_cache import cached_array, cached_json
 from .errors import SearchInputError
+from .models import load_model
 
-__all__ = ["BigSet", "docstring_texts", "docstring_vectors", "iter_docstrings", "MIN_CHARS", "MAX_CHARS"]
+__all__ = ["BigSet", "docstring_texts", "docstring_vectors", "iter_docstrings", "minilm_docstring_vectors",
+           "minilm_folder", "MIN_CHARS", "MAX_CHARS", "MINILM_MODEL"]
 
 MIN_CHARS, MAX_CHARS = 40, 2000
 _VERSION = "v3"
@@ -105,29 +111,26 @@ def docstring_texts(n: int, *, seed: int = 0, root: Path | None = None) -> list[
     """
     if n < 1:
         raise SearchInputError(f"n={n}: 1개 이상을 요청하세요.")
-    cached = _folder(n, seed) / "texts.json"
-    if root is None and cached.exists():
-        return json.loads(cached.read_text(encoding="utf-8"))
     base = Path(root) if root is not None else Path(sysconfig.get_paths()["purelib"])
-    seen: set[str] = set()
-    texts: list[str] = []
-    for doc in iter_docstrings(base):
-        doc = doc.strip()
-        if MIN_CHARS <= len(doc) <= MAX_CHARS and doc not in seen:
-            seen.add(doc)
-            texts.append(doc)
-    texts.sort()  # the walk order can differ between file systems: sort, then shuffle with the seed
-    random.Random(seed).shuffle(texts)
-    if len(texts) < n:
-        raise SearchInputError(f"{base} 에서 조건에 맞는 docstring을 {len(texts)}개만 찾았습니다 ({n}개 요청). "
-                               "더 적게 요청하거나 패키지가 더 많은 환경에서 실행하세요.")
-    texts = texts[:n]
-    if root is None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(".tmp")
-        tmp.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(cached)
-    return texts
+
+    def collect() -> list[str]:
+        seen: set[str] = set()
+        texts: list[str] = []
+        for doc in iter_docstrings(base):
+            doc = doc.strip()
+            if MIN_CHARS <= len(doc) <= MAX_CHARS and doc not in seen:
+                seen.add(doc)
+                texts.append(doc)
+        texts.sort()  # the walk order can differ between file systems: sort, then shuffle with the seed
+        random.Random(seed).shuffle(texts)
+        if len(texts) < n:
+            raise SearchInputError(f"{base} 에서 조건에 맞는 docstring을 {len(texts)}개만 찾았습니다 ({n}개 요청). "
+                                   "더 적게 요청하거나 패키지가 더 많은 환경에서 실행하세요.")
+        return texts[:n]
+
+    if root is not None:
+        return collect()
+    return cached_json(_folder(n, seed) / "texts.json", collect)
 
 
 @dataclass
@@ -159,17 +162,11 @@ def docstring_vectors(n_base: int = 50_000, n_queries: int = 500, *, encoder: An
     if n_base < 10 or n_queries < 1:
         raise SearchInputError(f"n_base={n_base}, n_queries={n_queries}: 문서 10개 이상, 질의 1개 이상을 요청하세요.")
     if encoder is None:
-        from .models import load_model
-
         encoder = load_model("static", verbose=verbose)
     name = str(getattr(encoder, "name", type(encoder).__name__))
-    folder = _folder(n_base + n_queries, seed)
-    vec_path = folder / f"vectors-{_slug(name)}.npy"
-    meta_path = vec_path.with_suffix(".json")
-    if vec_path.exists() and meta_path.exists():
-        vectors = np.load(vec_path)
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    else:
+    vec_path = _folder(n_base + n_queries, seed) / f"vectors-{_slug(name)}.npy"
+
+    def build() -> tuple[np.ndarray, dict[str, Any]]:
         t0 = time.perf_counter()
         texts = docstring_texts(n_base + n_queries, seed=seed)
         collect_s = time.perf_counter() - t0
@@ -180,13 +177,87 @@ def docstring_vectors(n_base: int = 50_000, n_queries: int = 500, *, encoder: An
         meta = {
             "n_base": n_base, "n_queries": n_queries, "dim": int(vectors.shape[1]), "model": name,
             "backend": str(getattr(getattr(encoder, "spec", None), "backend", "")), "seed": seed,
-            "texts_sha256_16": hashlib.sha256("\0".join(texts).encode("utf-8")).hexdigest()[:16],
-            "mean_chars": float(np.mean([len(t) for t in texts])), "collect_seconds": round(collect_s, 1),
-            "embed_seconds": round(embed_s, 1), "python": sys.version.split()[0], "built": time.strftime("%Y-%m-%d"),
+            "texts_sha256_16": _texts_digest(texts), "mean_chars": float(np.mean([len(t) for t in texts])),
+            "collect_seconds": round(collect_s, 1), "embed_seconds": round(embed_s, 1),
+            "python": sys.version.split()[0], "built": time.strftime("%Y-%m-%d"),
         }
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = vec_path.with_suffix(".tmp.npy")
-        np.save(tmp, vectors)
-        tmp.replace(vec_path)
-        meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+        return vectors, meta
+
+    vectors, meta = cached_array(vec_path, build, rows=n_base + n_queries, meta_path=vec_path.with_suffix(".json"))
+    return BigSet(vectors[:n_base], vectors[n_base:n_base + n_queries], meta)
+
+
+def _texts_digest(texts: list[str]) -> str:
+    return hashlib.sha256("\0".join(texts).encode("utf-8")).hexdigest()[:16]
+
+
+# ------------------------------------------------------------------------------------------ MiniLM version
+
+MINILM_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_CHUNK = 2048
+
+
+def minilm_folder(n_base: int, n_queries: int) -> Path:
+    """Where the MiniLM vectors of the docstring set are cached (``vectors.npy`` + ``meta.json``)."""
+    return cache_dir() / "faiss-bench" / f"docstrings-minilm-{n_base}-{n_queries}"
+
+
+def _embed_minilm(texts: list[str], folder: Path, batch_size: int = 64, verbose: bool = True) -> np.ndarray:
+    """MiniLM (FastEmbed ONNX, offline export) vectors of ``texts``, sorted by length, checkpointed per chunk."""
+    from fastembed import TextEmbedding  # heavy (onnxruntime): only when the MiniLM set is built
+
+    model = TextEmbedding(MINILM_MODEL, specific_model_path=str(minilm_onnx_dir()))
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.zeros((len(texts), 384), dtype=np.float32)
+    chunks = folder / "chunks"
+    chunks.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    done = 0
+    for c, start in enumerate(range(0, len(order), _CHUNK)):
+        ids = order[start:start + _CHUNK]
+        path = chunks / f"{c:04d}.npy"
+        if path.exists():
+            vecs = np.load(path)
+        else:
+            vecs = np.stack(list(model.passage_embed([texts[i] for i in ids], batch_size=batch_size)))
+            np.save(path, vecs)
+            done += len(ids)
+            if verbose:
+                rate = done / (time.perf_counter() - t0)
+                print(f"  chunk {c + 1}/{-(-len(order) // _CHUNK)}: {start + len(ids)}/{len(texts)} texts "
+                      f"({rate:.1f} docs/s this run)", flush=True)
+        out[ids] = vecs
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.clip(norms, 1e-12, None)
+
+
+def minilm_docstring_vectors(n_base: int = 50_000, n_queries: int = 500, *, build: bool = True,
+                             verbose: bool = True) -> BigSet | None:
+    """The same docstrings embedded with all-MiniLM-L6-v2 (FastEmbed ONNX of the offline weights, truncation at
+    256 tokens, texts sorted by length, batches of 64, checkpointed chunk by chunk so an interrupted build resumes).
+
+    On 2 CPU cores that takes tens of minutes (``meta.json`` records the time of the build); ``build=False``
+    returns ``None`` when the vectors have not been built yet.
+    """
+    folder = minilm_folder(n_base, n_queries)
+    vec_path, meta_path = folder / "vectors.npy", folder / "meta.json"
+    if not build and not (vec_path.exists() and meta_path.exists()):
+        return None
+
+    def compute() -> tuple[np.ndarray, dict[str, Any]]:
+        texts = docstring_texts(n_base + n_queries)
+        if verbose:
+            print(f"embedding {len(texts)} docstrings with all-MiniLM-L6-v2 (FastEmbed ONNX, sorted by length, "
+                  f"batch 64); cached in {folder.name}/ ...", flush=True)
+        t0 = time.perf_counter()
+        vectors = _embed_minilm(texts, folder, verbose=verbose)
+        meta = {"n_base": n_base, "n_queries": n_queries, "model": MINILM_MODEL,
+                "backend": "fastembed onnx fp32 (offline export)", "texts_sha256_16": _texts_digest(texts),
+                "mean_chars": float(np.mean([len(t) for t in texts])),
+                "embed_seconds_last_run": round(time.perf_counter() - t0, 1),
+                "python": sys.version.split()[0], "built": time.strftime("%Y-%m-%d")}
+        return vectors, meta
+
+    vectors, meta = cached_array(vec_path, compute, meta_path=meta_path)
+    shutil.rmtree(folder / "chunks", ignore_errors=True)  # the checkpoints are in vectors.npy now
     return BigSet(vectors[:n_base], vectors[n_base:n_base + n_queries], meta)

@@ -1,4 +1,4 @@
-"""Where things live and which model profile is active.
+"""Where things live and which model profile is active (chapters 00-11).
 
 Environment variables (all optional):
 

@@ -1,4 +1,4 @@
-"""Load the course benchmarks (BEIR layout) from ``data/``.
+"""Load the course benchmarks (BEIR layout) from ``data/`` (chapters 02-11).
 
 Each dataset is a folder with ``corpus.jsonl`` (``_id``, ``title``, ``text``, ``category``, ``date``),
 ``queries.jsonl`` (``_id``, ``text``, ``type``, ``category``) and ``qrels/<split>.tsv``

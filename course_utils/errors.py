@@ -1,4 +1,4 @@
-"""Exceptions with messages that tell the learner what to do next."""
+"""Exceptions with messages that tell the learner what to do next (chapters 00-11)."""
 from __future__ import annotations
 
 

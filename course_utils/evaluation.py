@@ -1,7 +1,8 @@
-"""Retrieval evaluation on top of ranx: nDCG, Recall, MRR per query, per query type and overall.
+"""Retrieval evaluation on top of ranx (chapters 02-11): nDCG, Recall, MRR per query, per query type and overall.
 
 A *run* is ``{query_id: {doc_id: score}}`` (higher is better), *qrels* are ``{query_id: {doc_id: grade}}``.
-Grades of 0 (listed hard negatives) count as not relevant.
+Grades of 0 (listed hard negatives) count as not relevant. Every engine's ``run(queries, k)`` returns a run
+(:class:`course_utils.results.Retriever`).
 
 >>> table = evaluate_by_type({"bm25": run}, qrels, query_types)   # doctest: +SKIP
 """
@@ -23,7 +24,7 @@ ALL = "전체"
 
 
 def _ranx_objects(run: Run, qrels: Qrels):  # type: ignore[no-untyped-def]
-    from ranx import Qrels as RQrels
+    from ranx import Qrels as RQrels  # heavy (numba): loaded when a run is scored
     from ranx import Run as RRun
 
     rel = {q: {d: int(g) for d, g in docs.items() if g > 0} for q, docs in qrels.items()}
@@ -37,7 +38,7 @@ def _ranx_objects(run: Run, qrels: Qrels):  # type: ignore[no-untyped-def]
 
 def per_query(run: Run, qrels: Qrels, metrics: Sequence[str] = DEFAULT_METRICS) -> dict[str, dict[str, float]]:
     """``{metric: {query_id: value}}`` for every judged query."""
-    from ranx import evaluate
+    from ranx import evaluate  # heavy (numba): loaded when a run is scored
 
     rq, rr = _ranx_objects(run, qrels)
     with warnings.catch_warnings():
@@ -55,7 +56,7 @@ def evaluate_run(run: Run, qrels: Qrels, metrics: Sequence[str] = DEFAULT_METRIC
 def evaluate_by_type(runs: Mapping[str, Run], qrels: Qrels, query_types: Mapping[str, str],
                      metrics: Sequence[str] = DEFAULT_METRICS):  # type: ignore[no-untyped-def]
     """A pandas table: one row per (method, metric), one column per query type plus ``전체`` (all)."""
-    import pandas as pd
+    import pandas as pd  # heavy: only the table needs it
 
     rows = []
     for name, run in runs.items():

@@ -1,4 +1,4 @@
-"""FAISS indexes, their measured trade-offs, and a semantic search engine over ``datasets`` + FAISS.
+"""FAISS indexes, their measured trade-offs, and a semantic search engine over ``datasets`` + FAISS (chapter 03).
 
 Three layers, each usable alone:
 
@@ -9,13 +9,19 @@ Three layers, each usable alone:
 - :func:`benchmark_indexes`: build time, index size, per-query latency and recall@k against exact search, measured
   side by side on the same vectors (what ``benchmarks/faiss_index_table.py`` prints).
 - :class:`SemanticSearchEngine`: index documents into a ``datasets.Dataset`` with a FAISS index, search, save, load.
+  It follows the search contract of every course engine (:mod:`course_utils.results`): ``search(query, k=10) ->
+  list[Hit]``, ``search_batch``, ``run(queries, k=10) -> {query_id: {doc_id: score}}``.
+
+Exact search (the recall truth) and recall@k are :func:`course_utils.measure.exact_search` and
+:func:`course_utils.measure.recall_at_k` (``recall_at_k`` is importable from here as before).
 
 >>> engine = SemanticSearchEngine(load_model("ko_dense"), index_type="hnsw")   # doctest: +SKIP
 >>> engine.index_documents(records, text_field="text")                         # doctest: +SKIP
->>> engine.search("전기차 배터리", k=3)                                         # doctest: +SKIP
+>>> engine.search("전기차 배터리", k=3)   # [Hit(doc_id='...', score=0.87), ...]   # doctest: +SKIP
 """
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
@@ -28,11 +34,16 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .checks import EMPTY_CORPUS, as_matrix, check_dim, check_k, check_pair, check_queries, check_query
+from .embed_cache import encode_cached
 from .errors import DataError, SearchInputError
+from . import measure
+from .measure import recall_at_k
+from .results import Hit
 
 __all__ = [
     "INDEX_TYPES", "METRICS", "IndexConfig", "make_index", "build_index", "set_search_params", "index_nbytes",
-    "default_nlist", "default_pq", "exact_search", "recall_at_k", "benchmark_indexes", "DEFAULT_SWEEP",
+    "default_nlist", "default_pq", "recall_at_k", "benchmark_indexes", "DEFAULT_SWEEP",
     "SemanticSearchEngine",
 ]
 
@@ -45,7 +56,7 @@ MIN_POINTS_PER_CENTROID = 39
 
 
 def _faiss():  # type: ignore[no-untyped-def]
-    import faiss
+    import faiss  # brings its own OpenMP runtime: loaded on first use, not when the module is imported
 
     return faiss
 
@@ -67,18 +78,9 @@ def _check_type(index_type: str) -> None:
 
 def _quiet_datasets() -> None:
     """``datasets`` draws progress bars for map/save/add_faiss_index; the engine keeps notebooks' outputs clean."""
-    import datasets
+    import datasets  # heavy (pyarrow, pandas): only the search engine needs it
 
     datasets.disable_progress_bars()
-
-
-def _as_matrix(vectors: Any, name: str = "vectors") -> np.ndarray:
-    arr = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32))
-    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise SearchInputError(f"{name} 는 (개수, 차원) 모양의 비어 있지 않은 2차원 배열이어야 합니다: {arr.shape}.")
-    if not np.isfinite(arr).all():
-        raise SearchInputError(f"{name} 에 NaN 또는 무한대 값이 있습니다.")
-    return arr
 
 
 def default_nlist(n: int) -> int:
@@ -158,7 +160,7 @@ def make_index(dim: int, index_type: str = "flat", *, metric: str = "ip", n_trai
 
 def build_index(vectors: Any, index_type: str = "flat", *, metric: str = "ip", **kw: Any):  # type: ignore[no-untyped-def]
     """Make, train (where needed) and fill an index with ``vectors``; returns ``(index, config)``."""
-    x = _as_matrix(vectors)
+    x = as_matrix(vectors, "벡터")
     index, cfg = make_index(x.shape[1], index_type, metric=metric, n_train=x.shape[0], **kw)
     if not index.is_trained:
         index.train(x)
@@ -181,18 +183,6 @@ def index_nbytes(index: Any) -> int:
     return int(_faiss().serialize_index(index).size)
 
 
-def exact_search(base: Any, queries: Any, k: int, metric: str = "ip") -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-``k`` (scores, ids) with a flat index: the ground truth for recall."""
-    index, _ = build_index(base, "flat", metric=metric)
-    return index.search(_as_matrix(queries, "queries"), k)
-
-
-def recall_at_k(found: np.ndarray, truth: np.ndarray, k: int) -> float:
-    """Mean fraction of the exact top-``k`` ids that an approximate search also returned in its top ``k``."""
-    hits = [len(set(f[:k].tolist()) & set(t[:k].tolist())) / k for f, t in zip(found, truth)]
-    return float(np.mean(hits))
-
-
 DEFAULT_SWEEP: tuple[tuple[str, dict, dict], ...] = (
     ("flat", {}, {}),
     ("ivf", {}, {"nprobe": 1}), ("ivf", {}, {"nprobe": 4}), ("ivf", {}, {"nprobe": 16}), ("ivf", {}, {"nprobe": 64}),
@@ -212,20 +202,16 @@ def benchmark_indexes(base: Any, queries: Any, *, k: int = 10, sweep: Iterable[t
     ``recall@k`` against exact (flat) search. An index is built once per (type, build params) and re-used for
     its search settings. ``threads`` sets FAISS's OpenMP threads for the whole measurement (restored after).
     """
-    import pandas as pd
+    import pandas as pd  # heavy: only the table needs it
 
     faiss = _faiss()
-    x = _as_matrix(base, "base")
-    q = _as_matrix(queries, "queries")
-    if q.shape[1] != x.shape[1]:
-        raise SearchInputError(f"질의 차원 {q.shape[1]} 이 문서 차원 {x.shape[1]} 과 다릅니다.")
-    if k > x.shape[0]:
-        raise SearchInputError(f"k={k} 가 벡터 수 {x.shape[0]} 보다 큽니다.")
+    q, x = check_pair(queries, base)
+    k = check_k(k, x.shape[0])
     before = faiss.omp_get_max_threads()
     if threads:
         faiss.omp_set_num_threads(int(threads))
     try:
-        _, truth = exact_search(x, q, k, metric)
+        truth, _ = measure.exact_search(q, x, k, metric=metric)
         built: dict[tuple[str, str], tuple[Any, IndexConfig, float]] = {}
         rows = []
         for index_type, build_kw, search_kw in sweep:
@@ -265,9 +251,16 @@ class SemanticSearchEngine:
     ``encode_documents`` returning L2-normalised ``(n, dim)`` arrays). Scores are inner products of normalised
     vectors, i.e. cosine similarities (higher is closer), for every ``index_type``.
 
+    Results are :class:`~course_utils.results.Hit` objects: ``doc_id`` is the row's ``id_field`` (``"_id"``; the
+    row number when the documents have no such field), ``payload`` the row's other fields.
+
+    Indexing embeds the documents shortest first (by token count when the encoder's tokenizer is reachable, by
+    characters otherwise) in batches of ``batch_size``, so each batch pads to nearly its own length; the vectors are
+    the same as one ``encode_documents`` call over the list, returned in the documents' order.
+
     >>> engine = SemanticSearchEngine(encoder, index_type="ivf")             # doctest: +SKIP
     >>> engine.index_documents([{"_id": "d1", "text": "..."}, ...])           # doctest: +SKIP
-    >>> engine.search("질의", k=3)   # [{'_id': ..., 'text': ..., 'score': 0.87, 'rank': 1}, ...]  # doctest: +SKIP
+    >>> engine.search("질의", k=3)   # [Hit(doc_id='d1', score=0.87), ...]; hit.payload["text"]  # doctest: +SKIP
     >>> engine.save(work_dir("engine")); SemanticSearchEngine.load(work_dir("engine"), encoder)  # doctest: +SKIP
     """
 
@@ -276,17 +269,22 @@ class SemanticSearchEngine:
     DATASET_DIR = "dataset"
     CONFIG_FILE = "engine.json"
 
-    def __init__(self, encoder: Any, *, index_type: str = "flat", text_field: str = "text",
-                 index_params: Mapping[str, Any] | None = None, use_cache: bool = False) -> None:
+    def __init__(self, encoder: Any, *, index_type: str = "flat", text_field: str = "text", id_field: str = "_id",
+                 index_params: Mapping[str, Any] | None = None, use_cache: bool = False,
+                 batch_size: int = 16) -> None:
         _check_type(index_type)
         for name in ("encode_queries", "encode_documents"):
             if not callable(getattr(encoder, name, None)):
                 raise SearchInputError(f"encoder 에 {name}() 메서드가 없습니다. load_model('ko_dense') 같은 dense 인코더를 넘기세요.")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise SearchInputError(f"batch_size={batch_size!r}: 1 이상의 정수여야 합니다.")
         self.encoder = encoder
         self.index_type = index_type
         self.text_field = text_field
+        self.id_field = id_field
         self.index_params = dict(index_params or {})
         self.use_cache = use_cache
+        self.batch_size = batch_size
         self.dataset = None
         self.config: IndexConfig | None = None
 
@@ -319,11 +317,21 @@ class SemanticSearchEngine:
         return self.dataset.get_index(self.COLUMN).faiss_index  # type: ignore[union-attr]
 
     def _embed_documents(self, texts: list[str]) -> np.ndarray:
+        """Passage vectors of ``texts`` in their order: through the disk cache (``use_cache``), else shortest
+        first in batches of ``batch_size``."""
         if self.use_cache and hasattr(self.encoder, "spec"):
-            from .embed_cache import encode_cached
-
             return encode_cached(self.encoder, texts, kind="passage")
-        return np.asarray(self.encoder.encode_documents(texts), dtype=np.float32)
+        order = _length_order(self.encoder, texts)
+        kw = {"batch_size": self.batch_size} if _takes_batch_size(self.encoder.encode_documents) else {}
+        out: np.ndarray | None = None
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start:start + self.batch_size]
+            vecs = np.asarray(self.encoder.encode_documents([texts[i] for i in rows], **kw), dtype=np.float32)
+            if out is None:
+                out = np.empty((len(texts),) + vecs.shape[1:], dtype=np.float32)
+            out[rows] = vecs
+        assert out is not None
+        return out
 
     # -------------------------------------------------------------- index
     def index_documents(self, documents: Any, *, text_field: str | None = None, embeddings: Any = None):  # type: ignore[no-untyped-def]
@@ -332,7 +340,7 @@ class SemanticSearchEngine:
         Pass ``embeddings`` (``(n, dim)``, same order) to skip embedding, e.g. vectors from
         :func:`course_utils.embed_cache.encode_cached`. Returns the indexed dataset.
         """
-        from datasets import Dataset
+        from datasets import Dataset  # heavy (pyarrow, pandas): only the search engine needs it
 
         _quiet_datasets()
         field_name = text_field or self.text_field
@@ -341,12 +349,12 @@ class SemanticSearchEngine:
         else:
             docs = list(documents or [])
             if not docs:
-                raise SearchInputError("빈 코퍼스입니다: 색인할 문서를 하나 이상 넘기세요.")
+                raise SearchInputError(EMPTY_CORPUS)
             if not all(isinstance(d, Mapping) for d in docs):
                 raise SearchInputError("문서는 dict 여야 합니다 (예: {'_id': 'd1', 'text': '...'}).")
             ds = Dataset.from_list([dict(d) for d in docs])
         if len(ds) == 0:
-            raise SearchInputError("빈 코퍼스입니다: 색인할 문서를 하나 이상 넘기세요.")
+            raise SearchInputError(EMPTY_CORPUS)
         if field_name not in ds.column_names:
             raise SearchInputError(f"문서에 텍스트 필드 {field_name!r} 가 없습니다. 있는 필드: {ds.column_names}. "
                                    "text_field= 로 지정하세요.")
@@ -357,12 +365,12 @@ class SemanticSearchEngine:
         if self.COLUMN in ds.column_names:
             ds = ds.remove_columns(self.COLUMN)
         vectors = self._embed_documents(texts) if embeddings is None else embeddings
-        x = _as_matrix(vectors, "embeddings")
+        x = as_matrix(vectors, "임베딩")
         if x.shape[0] != len(ds):
             raise SearchInputError(f"임베딩 {x.shape[0]}개와 문서 {len(ds)}개의 수가 다릅니다.")
         enc_dim = getattr(getattr(self.encoder, "spec", None), "dim", None)
-        if enc_dim and x.shape[1] != enc_dim:
-            raise SearchInputError(f"임베딩 차원 {x.shape[1]} 이 인코더 {self.model_id} 의 차원 {enc_dim} 과 다릅니다.")
+        if enc_dim:
+            check_dim(x.shape[1], enc_dim, what="임베딩", against=f"인코더 {self.model_id} 의")
         x = x.copy()
         _faiss().normalize_L2(x)  # cosine = inner product of unit vectors
         ds = ds.add_column(self.COLUMN, list(x))
@@ -383,64 +391,54 @@ class SemanticSearchEngine:
     # -------------------------------------------------------------- search
     def _check_k(self, k: int) -> int:
         self._require_index()
-        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-            raise SearchInputError(f"k={k!r}: 1 이상의 정수여야 합니다.")
-        if k > len(self):
-            raise SearchInputError(f"k={k} 가 색인된 문서 수 {len(self)} 보다 큽니다. k 를 {len(self)} 이하로 주세요.")
-        return int(k)
+        return check_k(k, len(self), where="색인된 ")
 
     def _query_vectors(self, queries: Sequence[str]) -> np.ndarray:
-        if isinstance(queries, str):
-            raise SearchInputError("질의 목록이 필요합니다: search_batch(['질의1', '질의2']).")
-        qs = list(queries)
-        if not qs:
-            raise SearchInputError("질의 목록이 비어 있습니다.")
-        for q in qs:
-            if not isinstance(q, str) or not q.strip():
-                raise SearchInputError("빈 질의입니다: 검색어를 입력하세요.")
-        qv = _as_matrix(self.encoder.encode_queries(qs), "query vectors").copy()
-        if qv.shape[1] != self.dim:
-            raise SearchInputError(
-                f"질의 벡터 차원 {qv.shape[1]} 이 인덱스 차원 {self.dim} 과 다릅니다. "
-                "색인할 때와 같은 모델로 질의를 인코딩하세요.")
+        qs = check_queries(queries)
+        qv = as_matrix(self.encoder.encode_queries(qs), "질의 벡터").copy()
+        check_dim(qv.shape[1], self.dim, what="질의 벡터", against="인덱스의",
+                  hint="색인할 때와 같은 모델로 질의를 인코딩하세요.")
         _faiss().normalize_L2(qv)
         return qv
 
-    def _rows(self, scores: np.ndarray, ids: np.ndarray) -> list[dict[str, Any]]:
+    def _hits(self, scores: np.ndarray, ids: np.ndarray) -> list[Hit]:
         keep = [(float(s), int(i)) for s, i in zip(scores, ids) if i >= 0]
         if not keep:
             return []
-        rows = self.dataset.select_columns(  # type: ignore[union-attr]
-            [c for c in self.dataset.column_names if c != self.COLUMN])[[i for _, i in keep]]  # type: ignore[union-attr]
+        ds = self.dataset  # type: ignore[union-attr]
+        rows = ds.select_columns([c for c in ds.column_names if c != self.COLUMN])[[i for _, i in keep]]
+        has_id = self.id_field in rows
         out = []
-        for rank, (score, _) in enumerate(keep):
-            row = {c: rows[c][rank] for c in rows}
-            row["score"] = score
-            row["rank"] = rank + 1
-            out.append(row)
+        for n, (score, i) in enumerate(keep):
+            payload = {c: rows[c][n] for c in rows}
+            out.append(Hit(payload[self.id_field] if has_id else i, score, payload))
         return out
 
-    def search(self, query: str, k: int = 5) -> list[dict[str, Any]]:
-        """Top-``k`` documents for ``query``: their fields plus ``score`` (cosine) and ``rank``, best first."""
-        if not isinstance(query, str) or not query.strip():
-            raise SearchInputError("빈 질의입니다: 검색어를 입력하세요.")
+    def search(self, query: str, k: int = 10) -> list[Hit]:
+        """Top-``k`` documents for ``query``, best first: :class:`Hit` with the cosine ``score`` and the row's
+        fields as ``payload``."""
+        check_query(query)
         return self.search_batch([query], k=k)[0]
 
-    def search_batch(self, queries: Sequence[str], k: int = 5) -> list[list[dict[str, Any]]]:
+    def search_batch(self, queries: Sequence[str], k: int = 10) -> list[list[Hit]]:
         """:meth:`search` for many queries at once (one encoder call, one FAISS call)."""
         k = self._check_k(k)
         qv = self._query_vectors(queries)
         res = self.dataset.search_batch(self.COLUMN, qv, k=k)  # type: ignore[union-attr]
-        return [self._rows(np.asarray(s), np.asarray(i)) for s, i in zip(res.total_scores, res.total_indices)]
+        return [self._hits(np.asarray(s), np.asarray(i)) for s, i in zip(res.total_scores, res.total_indices)]
 
-    def run(self, queries: Mapping[str, str], k: int = 10, id_field: str = "_id") -> dict[str, dict[str, float]]:
-        """A ranx-style run ``{query_id: {doc_id: score}}`` for ``{query_id: text}`` (for course_utils.evaluation)."""
+    def run(self, queries: Mapping[str, str], k: int = 10, id_field: str | None = None) -> dict[str, dict[str, float]]:
+        """A ranx-style run ``{query_id: {doc_id: score}}`` for ``{query_id: text}`` (for course_utils.evaluation).
+
+        ``id_field`` (default: the engine's ``id_field``) names the column that holds the document ids.
+        """
         self._require_index()
-        if id_field not in self.dataset.column_names:  # type: ignore[union-attr]
-            raise SearchInputError(f"id 필드 {id_field!r} 가 없습니다. 있는 필드: {self.dataset.column_names}.")  # type: ignore[union-attr]
+        field_name = id_field or self.id_field
+        if field_name not in self.dataset.column_names:  # type: ignore[union-attr]
+            raise SearchInputError(f"id 필드 {field_name!r} 가 없습니다. 있는 필드: {self.dataset.column_names}.")  # type: ignore[union-attr]
         qids = list(queries)
         hits = self.search_batch([queries[q] for q in qids], k=k)
-        return {q: {h[id_field]: h["score"] for h in hs} for q, hs in zip(qids, hits)}
+        return {q: {h.payload[field_name]: h.score for h in hs} for q, hs in zip(qids, hits)}
 
     # -------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -459,7 +457,7 @@ class SemanticSearchEngine:
         finally:
             ds.load_faiss_index(self.COLUMN, str(tmp / self.INDEX_FILE))  # type: ignore[union-attr]  # re-attach
         cfg = {"model_id": self.model_id, "index_type": self.index_type, "text_field": self.text_field,
-               "index_params": self.index_params, "config": self.config.params if self.config else {},
+               "id_field": self.id_field, "index_params": self.index_params, "config": self.config.params if self.config else {},
                "dim": self.dim, "documents": len(self), "metric": "ip"}
         (tmp / self.CONFIG_FILE).write_text(json.dumps(cfg, ensure_ascii=False, indent=2), encoding="utf-8")
         if target.exists():
@@ -472,7 +470,7 @@ class SemanticSearchEngine:
     @classmethod
     def load(cls, path: str | os.PathLike[str], encoder: Any) -> "SemanticSearchEngine":
         """Rebuild an engine saved by :meth:`save` (``load_from_disk`` + ``load_faiss_index``)."""
-        from datasets import load_from_disk
+        from datasets import load_from_disk  # heavy (pyarrow, pandas): only the search engine needs it
 
         _quiet_datasets()
         folder = Path(path)
@@ -482,7 +480,7 @@ class SemanticSearchEngine:
             raise DataError(f"저장된 엔진이 아닙니다: {folder.name}/ 에 {missing} 가 없습니다. 먼저 engine.save(path) 를 호출하세요.")
         cfg = json.loads((folder / cls.CONFIG_FILE).read_text(encoding="utf-8"))
         engine = cls(encoder, index_type=cfg["index_type"], text_field=cfg["text_field"],
-                     index_params=cfg.get("index_params"))
+                     id_field=cfg.get("id_field", "_id"), index_params=cfg.get("index_params"))
         if engine.model_id != cfg["model_id"]:
             raise SearchInputError(
                 f"이 인덱스는 {cfg['model_id']} 로 만들었는데 지금 인코더는 {engine.model_id} 입니다. "
@@ -492,3 +490,33 @@ class SemanticSearchEngine:
         engine.dataset = ds
         engine.config = IndexConfig(cfg["index_type"], cfg.get("metric", "ip"), int(cfg["dim"]), cfg.get("config", {}))
         return engine
+
+
+# ------------------------------------------------------------------------------------------ indexing order
+
+
+def _length_order(encoder: Any, texts: Sequence[str]) -> np.ndarray:
+    """Positions of ``texts`` shortest first (stable): by token count when the encoder's Hugging Face tokenizer is
+    reachable (``encoder.model.tokenizer``, as sentence-transformers models have it), else by characters."""
+    model = getattr(encoder, "model", None)
+    tokenizer = getattr(model, "tokenizer", None)
+    lengths: list[int] | None = None
+    if callable(tokenizer):
+        limit = getattr(model, "max_seq_length", None) or 512
+        try:
+            ids = tokenizer(list(texts), truncation=True, max_length=int(limit))["input_ids"]
+            lengths = [len(t) for t in ids]
+        except Exception:  # noqa: BLE001 - another kind of tokenizer: fall back to characters
+            lengths = None
+    if lengths is None:
+        lengths = [len(t) for t in texts]
+    return np.argsort(np.asarray(lengths), kind="stable")
+
+
+def _takes_batch_size(fn: Any) -> bool:
+    """Whether ``fn`` accepts a ``batch_size`` keyword (course encoders do; a minimal test encoder may not)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "batch_size" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)

@@ -1,19 +1,23 @@
-"""Korean text processing for lexical search: Kiwi morphemes and BM25 (bm25s) over them.
+"""Korean text processing for lexical search (chapters 02, 06, 09): Kiwi morphemes and BM25 (bm25s) over them.
 
 Korean glues particles and endings to words (``헌법은``, ``헌법의``, ``헌법에``), so whitespace tokens miss
 matches that a morpheme analyser finds. :func:`morphemes` keeps content morphemes (nouns, verb/adjective
-stems, adverbs, foreign words, numbers, roots, hanja); :class:`BM25Index` ranks with either tokenizer.
+stems, adverbs, foreign words, numbers, roots, hanja); :class:`BM25Index` ranks with either tokenizer and follows
+the search contract of the course's engines (:mod:`course_utils.results`): ``search(query, k=10) -> list[Hit]``,
+``run(queries, k=10) -> {query_id: {doc_id: score}}``.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Callable, Literal, Sequence
+from typing import Callable, Literal, Mapping, Sequence
 
 import numpy as np
 
+from .checks import EMPTY_CORPUS, check_k, check_query, check_same_count
 from .errors import SearchInputError
+from .results import Hit
 
 CONTENT_TAGS: tuple[str, ...] = ("NN", "VV", "VA", "MAG", "SL", "SN", "XR", "SH")
 """Kiwi tag prefixes kept as search terms: nouns, verb/adjective stems, adverbs, Latin, numbers, roots, hanja."""
@@ -25,7 +29,7 @@ _PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
 @lru_cache(maxsize=1)
 def get_kiwi():  # type: ignore[no-untyped-def]
     """The process-wide Kiwi analyser (about a second to build, so built once)."""
-    from kiwipiepy import Kiwi
+    from kiwipiepy import Kiwi  # heavy (loads its model files): only when Korean text is analysed
 
     return Kiwi()
 
@@ -60,19 +64,26 @@ Tokenizer = Literal["kiwi", "whitespace"]
 class BM25Index:
     """BM25 over a list of texts with Kiwi morphemes (default) or whitespace tokens, backed by bm25s.
 
+    ``ids`` (optional, one per text) are the document ids that hits and runs report; without them a hit's
+    ``doc_id`` is the text's position in the list.
+
     >>> idx = BM25Index(["헌법은 최고 규범이다", "법률의 제정"], tokenizer="kiwi")  # doctest: +SKIP
     >>> idx.search("헌법", k=1)  # doctest: +SKIP
-    [(0, 0.47)]
+    [Hit(doc_id=0, score=0.47)]
     """
 
-    def __init__(self, texts: Sequence[str], tokenizer: Tokenizer = "kiwi", k1: float = 1.5, b: float = 0.75):
-        import bm25s
+    def __init__(self, texts: Sequence[str], tokenizer: Tokenizer = "kiwi", k1: float = 1.5, b: float = 0.75, *,
+                 ids: Sequence[str | int] | None = None):
+        import bm25s  # heavy (scipy): only when an index is built
 
         if tokenizer not in ("kiwi", "whitespace"):
             raise SearchInputError(f"tokenizer={tokenizer!r}: 'kiwi' 또는 'whitespace' 를 쓰세요.")
         texts = list(texts)
         if not texts:
-            raise SearchInputError("빈 코퍼스입니다: 색인할 문서를 하나 이상 넘기세요.")
+            raise SearchInputError(EMPTY_CORPUS)
+        if ids is not None:
+            check_same_count(len(ids), "ids", len(texts), "텍스트")
+        self.ids: list[str | int] = list(ids) if ids is not None else list(range(len(texts)))
         self.tokenizer = tokenizer
         self._tok: Callable[[str], list[str]] = morphemes if tokenizer == "kiwi" else whitespace_tokens
         corpus = morphemes_batch(texts) if tokenizer == "kiwi" else [whitespace_tokens(t) for t in texts]
@@ -85,19 +96,21 @@ class BM25Index:
         return self._tok(text)
 
     def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every document for ``query`` (zeros where no term matches)."""
-        if not query or not query.strip():
-            raise SearchInputError("빈 질의입니다: 검색어를 입력하세요.")
+        """BM25 score of every document for ``query`` (zeros where no term matches), in the texts' order."""
+        check_query(query)
         return np.asarray(self._bm25.get_scores(self._tok(query)), dtype=np.float32)
 
-    def search(self, query: str, k: int = 10) -> list[tuple[int, float]]:
-        """Top-``k`` (document index, score) with a positive score, best first (no zero-score padding)."""
-        if k < 1:
-            raise SearchInputError(f"k={k}: 1 이상이어야 합니다.")
+    def search(self, query: str, k: int = 10) -> list[Hit]:
+        """Top-``k`` documents with a positive score, best first (no zero-score padding; ``k`` larger than the
+        corpus returns what matches)."""
+        k = min(check_k(k), self.n_docs)
         s = self.scores(query)
-        k = min(k, self.n_docs)
         top = np.argsort(-s, kind="stable")[:k]
-        return [(int(i), float(s[i])) for i in top if s[i] > 0]
+        return [Hit(self.ids[int(i)], float(s[i])) for i in top if s[i] > 0]
+
+    def run(self, queries: Mapping[str, str], k: int = 10) -> dict[str, dict[str, float]]:
+        """``{query_id: {doc_id: score}}`` for ``{query_id: text}`` (for :mod:`course_utils.evaluation`)."""
+        return {qid: {h.doc_id: h.score for h in self.search(text, k)} for qid, text in queries.items()}  # type: ignore[misc]
 
 
 def KoreanBM25(texts: Sequence[str], **kw: object) -> BM25Index:  # noqa: N802 - role factory

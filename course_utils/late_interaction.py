@@ -1,4 +1,4 @@
-"""Late interaction (ColBERT-style): one vector per token, scored with MaxSim.
+"""Late interaction (ColBERT-style, chapter 07): one vector per token, scored with MaxSim.
 
 A dense model pools a text into one vector before comparing; a late-interaction model keeps every token's
 vector and compares *late*: for each query token, take its best-matching document token (max cosine), then
@@ -12,27 +12,22 @@ caches token vectors on disk, and measures what multivectors cost in memory.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from .checks import as_matrix, check_dim, check_k, check_texts
+from .embed_cache import cache_folder, cached_arrays, encoder_cache_key, pack_rows, unpack_rows
 from .errors import SearchInputError
+from .measure import top_k_rows
 
 __all__ = ["maxsim", "maxsim_scores", "maxsim_alignment", "rank_maxsim", "Alignment", "multivector_bytes",
            "memory_per_document", "encode_multivectors_cached"]
 
 
 def _matrix(x: Any, what: str) -> np.ndarray:
-    m = np.asarray(x, dtype=np.float32)
-    if m.ndim != 2 or m.shape[0] == 0 or m.shape[1] == 0:
-        raise SearchInputError(f"{what} 는 (토큰 수 >= 1, 차원) 모양의 2차원 배열이어야 합니다: {m.shape}")
-    if not np.isfinite(m).all():
-        raise SearchInputError(f"{what} 에 NaN/inf 가 있습니다.")
-    return m
+    return as_matrix(x, what, rows="토큰 수")
 
 
 def _unit(m: np.ndarray) -> np.ndarray:
@@ -40,9 +35,7 @@ def _unit(m: np.ndarray) -> np.ndarray:
 
 
 def _check_dims(q: np.ndarray, d: np.ndarray) -> None:
-    if q.shape[1] != d.shape[1]:
-        raise SearchInputError(f"질의 토큰 벡터 차원 {q.shape[1]} 과 문서 토큰 벡터 차원 {d.shape[1]} 이 다릅니다: "
-                               "같은 모델로 만든 벡터인지 확인하세요.")
+    check_dim(d.shape[1], q.shape[1], what="문서 토큰 벡터", against="질의 토큰 벡터의")
 
 
 def maxsim(query: Any, document: Any, *, normalize: bool = True) -> float:
@@ -76,13 +69,10 @@ def maxsim_scores(query: Any, documents: Sequence[Any], *, normalize: bool = Tru
 
 def rank_maxsim(query: Any, documents: Sequence[Any], k: int = 10) -> list[tuple[int, float]]:
     """Top-``k`` (document index, MaxSim) by brute force, best first."""
-    if k < 1:
-        raise SearchInputError(f"k={k}: 1 이상이어야 합니다.")
-    if k > len(documents):
-        raise SearchInputError(f"k={k} 가 문서 수 {len(documents)} 보다 큽니다.")
+    k = check_k(k, len(documents))
     s = maxsim_scores(query, documents)
-    order = np.argsort(-s, kind="stable")[:k]
-    return [(int(i), float(s[i])) for i in order]
+    order, best = top_k_rows(s, k)
+    return [(int(i), float(v)) for i, v in zip(order[0], best[0])]
 
 
 @dataclass
@@ -137,33 +127,17 @@ def memory_per_document(token_counts: Sequence[int], multivector_dim: int, dense
 # ------------------------------------------------------------------------------------------ disk cache
 
 
-def _cache_path(encoder: Any, texts: Sequence[str], kind: str) -> Path:
-    from .config import cache_dir
-    from .embed_cache import cache_key
-
-    folder = cache_dir() / "multivectors"
-    folder.mkdir(parents=True, exist_ok=True)
-    key = cache_key(encoder.spec.model_id, encoder.profile, kind, texts, encoder.spec.backend)
-    return folder / f"{key}.npz"
-
-
 def encode_multivectors_cached(encoder: Any, texts: Sequence[str], *, kind: str = "passage") -> list[np.ndarray]:
-    """``encoder.encode(texts, kind=kind)`` (a :class:`~course_utils.models.LateInteractionEncoder`) through a
-    disk cache: one ``.npz`` with all token vectors (float32) and the row offsets of each text."""
-    texts = list(texts)
-    if not texts:
-        raise SearchInputError("빈 텍스트 목록입니다.")
-    path = _cache_path(encoder, texts, kind)
-    if path.exists():
-        with np.load(path) as data:
-            flat, offsets = data["vectors"], data["offsets"]
-        if len(offsets) == len(texts) + 1:
-            return [flat[offsets[i]:offsets[i + 1]] for i in range(len(texts))]
-    mats = [np.asarray(m, dtype=np.float32) for m in encoder.encode(texts, kind=kind)]
-    offsets = np.concatenate([[0], np.cumsum([m.shape[0] for m in mats])]).astype(np.int64)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-    os.close(fd)
-    np.savez(tmp, vectors=np.concatenate(mats), offsets=offsets)
-    os.replace(tmp, path)
-    return mats
+    """``encoder.encode(texts, kind=kind)`` (a :class:`~course_utils.models.LateInteractionEncoder`) through the
+    course's array cache (:func:`course_utils.embed_cache.cached_arrays`): one ``multivectors/<key>.npz`` with all
+    token vectors (float32) and the row offsets of each text."""
+    texts = check_texts(texts, "텍스트 목록")
+    path = cache_folder("multivectors") / f"{encoder_cache_key(encoder, kind, texts)}.npz"
 
+    def compute() -> dict[str, np.ndarray]:
+        mats = [np.asarray(m, dtype=np.float32) for m in encoder.encode(texts, kind=kind)]
+        flat, offsets = pack_rows(mats)
+        return {"vectors": flat, "offsets": offsets}
+
+    data = cached_arrays(path, compute, valid=lambda d: len(d["offsets"]) == len(texts) + 1)
+    return unpack_rows(data["vectors"], data["offsets"])

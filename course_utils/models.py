@@ -1,4 +1,4 @@
-"""Load the model behind a course role, in the active profile, with one banner line saying what and why.
+"""Load the model behind a course role, in the active profile, with one banner line saying what and why (chapters 00-11).
 
 >>> from course_utils import load_model
 >>> enc = load_model("ko_dense")          # doctest: +SKIP
@@ -128,8 +128,16 @@ class DenseEncoder(LoadedModel):
 
     def encode(self, texts: str | Sequence[str], *, kind: str = "passage", batch_size: int = 32,
                show_progress_bar: bool = False, normalize: bool = True) -> np.ndarray:
-        if kind not in ("query", "passage"):
-            raise ValueError("kind 는 'query' 또는 'passage' 입니다.")
+        """``kind="query"``/``"passage"`` adds the model's prefix for that side (e5's ``query: ``/``passage: ``);
+        ``kind="plain"`` embeds the texts as they are, with no prefix (chapter 02 measures what the prefix does)."""
+        if kind not in ("query", "passage", "plain"):
+            raise ValueError("kind 는 'query', 'passage', 'plain'(접두어 없이) 중 하나입니다.")
+        if kind == "plain" and not (self.spec.query_prefix or self.spec.passage_prefix):
+            kind = "passage"  # a model without prefixes: plain is what it always does
+        elif kind == "plain" and self.spec.backend != "sentence-transformers":
+            raise ModelUnavailableError(
+                f"{self.spec.model_id} ({self.spec.backend}) 는 접두어 없이 임베딩하는 경로가 없습니다: "
+                "kind='query' 또는 'passage' 를 쓰세요.")
         items = _as_list(texts)
         if not items:
             return np.zeros((0, self.spec.dim or 0), dtype=np.float32)
@@ -230,7 +238,7 @@ def _load_sentence_transformers(spec: ModelSpec, profile: str) -> tuple[Any, Cal
     model = st.SentenceTransformer(source, device=pick_device(), **kwargs)
 
     def encode(items: list[str], kind: str, batch_size: int, progress: bool) -> np.ndarray:
-        prefix = spec.query_prefix if kind == "query" else spec.passage_prefix
+        prefix = {"query": spec.query_prefix, "passage": spec.passage_prefix}.get(kind)  # "plain": none
         return model.encode(items, prompt=prefix or None, batch_size=batch_size, show_progress_bar=progress,
                             convert_to_numpy=True, normalize_embeddings=False)
 

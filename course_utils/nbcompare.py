@@ -1,4 +1,4 @@
-"""Compare a notebook cell's committed output with a fresh run: numbers within a tolerance, everything else exact.
+"""Compare a notebook cell's committed output with a fresh run: numbers within a tolerance, everything else exact (course tooling, no chapter).
 
 Machines of the course's kind do not print identical floats: a model's vectors can move in the last digits
 between two machine images (see CONTRIBUTING, "재현성"). nbval compares outputs as exact text, which turns that

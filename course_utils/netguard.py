@@ -1,4 +1,4 @@
-"""A network guard: refuse and record every connection that leaves this machine.
+"""A network guard: refuse and record every connection that leaves this machine (course tooling, no chapter).
 
 Installed in a process (``install()``), it wraps ``socket.socket.connect``/``connect_ex``,
 ``socket.create_connection`` and ``socket.getaddrinfo``: loopback and Unix sockets pass (Jupyter kernels talk

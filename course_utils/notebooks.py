@@ -1,4 +1,4 @@
-"""Execute the course notebooks headlessly: time table, output regeneration, and the run-twice check.
+"""Execute the course notebooks headlessly: time table, output regeneration, and the run-twice check (course tooling, no chapter).
 
 ``python -m course_utils run-notebooks``           run every notebook into a scratch folder, print times
 ``python -m course_utils run-notebooks --inplace`` regenerate the committed outputs (offline profile)

@@ -1,4 +1,4 @@
-"""Matplotlib with Hangul: register a Korean font so labels do not turn into boxes.
+"""Matplotlib with Hangul: register a Korean font so labels do not turn into boxes (chapters 00, 10).
 
 ``koreanize-matplotlib`` bundles NanumGothic but imports ``distutils`` and so fails on Python 3.12+. We never
 import it: we locate its font file (or Debian's ``fonts-nanum``) and register that file with matplotlib.

@@ -1,4 +1,4 @@
-"""Download the full profile's models once, into a folder a workshop can copy to offline laptops.
+"""Download the full profile's models once, into a folder a workshop can copy to offline laptops (chapter 00: workshop preparation).
 
 ``python -m course_utils prefetch --dry-run`` prints the plan and touches no network;
 without ``--dry-run`` it downloads. Afterwards copy the folder and, on each laptop, set::

@@ -1,4 +1,4 @@
-"""Qdrant plumbing shared by the course's search engines: one client factory, idempotent collections.
+"""Qdrant plumbing shared by the course's search engines: one client factory, idempotent collections (chapters 00, 05-09, 11).
 
 - :func:`get_client` opens the embedded local mode (``":memory:"`` or a folder) or, when ``QDRANT_URL`` is set,
   the user's server, so the same engine code runs on both.

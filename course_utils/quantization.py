@@ -1,4 +1,5 @@
-"""Vector quantization measured by hand: binary (sign bits + Hamming), int8 scalar, oversampling and rescoring.
+"""Vector quantization measured by hand (chapter 08): binary (sign bits + Hamming), int8 scalar, oversampling and
+rescoring.
 
 Qdrant's local mode ignores quantization settings (its search is always exact), so the course measures what a
 Qdrant server would do with numpy and FAISS on real course embeddings:
@@ -18,6 +19,10 @@ Vectors are expected L2-normalised (then inner product = cosine), as every cours
 - **int8 scalar**: each value mapped linearly to 256 levels between two bounds (Qdrant's ``ScalarQuantization``
   optionally with a ``quantile`` that clips outliers): 4x smaller than float32.
 - :func:`truncate` cuts vectors to their first ``dim`` values and re-normalises (Matryoshka truncation).
+
+Exact search (the truth every recall here is measured against) and recall@k are
+:func:`course_utils.measure.exact_search` and :func:`course_utils.measure.recall_at_k`; both are importable from
+here as chapter 08 does.
 """
 from __future__ import annotations
 
@@ -27,7 +32,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from .checks import as_matrix, check_k, check_pair
 from .errors import SearchInputError
+from .measure import exact_search, principal_axes, recall_at_k, top_k_rows
 
 __all__ = [
     "binarize", "hamming_distances", "ScalarQuantized", "scalar_quantize", "exact_search", "BinaryQuantizedIndex",
@@ -37,33 +44,12 @@ __all__ = [
 FIRST_STAGES = ("hamming", "asymmetric")
 
 
-def _as_matrix(vectors: np.ndarray, what: str = "vectors") -> np.ndarray:
-    arr = np.asarray(vectors, dtype=np.float32)
-    if arr.ndim == 1:
-        arr = arr[None, :]
-    if arr.ndim != 2:
-        raise SearchInputError(f"{what} 는 (개수, 차원) 2차원 배열이어야 합니다: 지금 모양은 {arr.shape} 입니다.")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise SearchInputError(f"{what} 가 비어 있습니다 (모양 {arr.shape}). 벡터를 하나 이상 넣으세요.")
-    if not np.isfinite(arr).all():
-        raise SearchInputError(f"{what} 에 NaN/inf 가 있습니다. 임베딩을 다시 계산하세요.")
-    return np.ascontiguousarray(arr)
+def _as_matrix(vectors: np.ndarray, what: str = "벡터") -> np.ndarray:
+    return as_matrix(vectors, what, allow_1d=True)
 
 
 def _check_pair(queries: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    q, d = _as_matrix(queries, "queries"), _as_matrix(docs, "documents")
-    if q.shape[1] != d.shape[1]:
-        raise SearchInputError(
-            f"질의 차원 {q.shape[1]} 과 문서 차원 {d.shape[1]} 이 다릅니다. 같은 모델(같은 truncate 차원)로 만든 벡터를 쓰세요.")
-    return q, d
-
-
-def _check_k(k: int, n: int) -> int:
-    if not isinstance(k, (int, np.integer)) or k < 1:
-        raise SearchInputError(f"k 는 1 이상의 정수여야 합니다: {k!r}")
-    if k > n:
-        raise SearchInputError(f"k={k} 가 문서 수 {n} 보다 큽니다. k 를 {n} 이하로 줄이세요.")
-    return int(k)
+    return check_pair(queries, docs, hint="같은 모델(같은 truncate 차원)로 만든 벡터를 쓰세요.")
 
 
 # ------------------------------------------------------------------------------------------------ binary
@@ -125,24 +111,6 @@ def scalar_quantize(vectors: np.ndarray, quantile: float | None = None) -> Scala
 # ------------------------------------------------------------------------------------------------ search
 
 
-def exact_search(queries: np.ndarray, docs: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """Exact inner-product top-``k`` (``faiss.IndexFlatIP``): ``(ids, scores)``, each ``(n_queries, k)``."""
-    import faiss
-
-    q, d = _check_pair(queries, docs)
-    k = _check_k(k, d.shape[0])
-    index = faiss.IndexFlatIP(d.shape[1])
-    index.add(d)
-    scores, ids = index.search(q, k)
-    return ids.astype(np.int64), scores
-
-
-def _top_k_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and values of the ``k`` largest entries per row, best first (stable for ties)."""
-    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    return order, np.take_along_axis(scores, order, axis=1)
-
-
 class BinaryQuantizedIndex:
     """Sign-bit index with oversampling and float rescoring (what Qdrant's ``BinaryQuantization`` does).
 
@@ -151,9 +119,9 @@ class BinaryQuantizedIndex:
     """
 
     def __init__(self, vectors: np.ndarray) -> None:
-        import faiss
+        import faiss  # brings its own OpenMP runtime: loaded when an index is built
 
-        self.vectors = _as_matrix(vectors, "documents")
+        self.vectors = _as_matrix(vectors, "문서 벡터")
         self.dim = int(self.vectors.shape[1])
         self.codes = binarize(self.vectors)
         self._signs: np.ndarray | None = None
@@ -173,12 +141,12 @@ class BinaryQuantizedIndex:
     def candidates(self, queries: np.ndarray, n: int, first_stage: str = "hamming") -> tuple[np.ndarray, np.ndarray]:
         """The first stage alone: ``n`` candidate ids per query and their first-stage scores (higher = closer)."""
         q, _ = _check_pair(queries, self.vectors)
-        n = _check_k(n, len(self))
+        n = check_k(n, len(self))
         if first_stage == "hamming":
             dist, ids = self.index.search(binarize(q), n)
             return ids.astype(np.int64), (self.dim - 2.0 * dist).astype(np.float32)  # = dot of the +-1 codes
         if first_stage == "asymmetric":
-            return _top_k_rows(q @ self.signs.T, n)
+            return top_k_rows(q @ self.signs.T, n)
         raise SearchInputError(f"first_stage={first_stage!r}: {', '.join(FIRST_STAGES)} 중 하나를 쓰세요.")
 
     def query(self, queries: np.ndarray, k: int = 10, *, oversampling: float = 1.0, rescore: bool = True,
@@ -189,7 +157,7 @@ class BinaryQuantizedIndex:
         changes nothing, exactly as on a Qdrant server with ``rescore=False``).
         """
         q, _ = _check_pair(queries, self.vectors)
-        k = _check_k(k, len(self))
+        k = check_k(k, len(self))
         if not oversampling >= 1.0:
             raise SearchInputError(f"oversampling 은 1.0 이상이어야 합니다 (예: 2, 3, 4): {oversampling!r}")
         n = min(len(self), math.ceil(k * oversampling))
@@ -197,23 +165,12 @@ class BinaryQuantizedIndex:
         if not rescore:
             return cand[:, :k], first[:, :k]
         exact = np.einsum("qd,qnd->qn", q, self.vectors[cand])
-        order, scores = _top_k_rows(exact, k)
+        order, scores = top_k_rows(exact, k)
         return np.take_along_axis(cand, order, axis=1), scores
 
     def memory_bytes(self) -> dict[str, int]:
         """Bytes of the float originals and of the packed bits."""
         return {"float32": int(self.vectors.nbytes), "binary": int(self.codes.nbytes)}
-
-
-def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
-    """Mean over queries of ``|found_i & truth_i| / |truth_i|`` (recall of the exact top-k)."""
-    found, truth = np.atleast_2d(found), np.atleast_2d(truth)
-    if found.shape[0] != truth.shape[0]:
-        raise SearchInputError(f"질의 수가 다릅니다: 결과 {found.shape[0]}개, 정답 {truth.shape[0]}개.")
-    if truth.shape[1] == 0:
-        raise SearchInputError("정답 목록이 비어 있습니다.")
-    hits = [len(set(f.tolist()) & set(t.tolist())) / len(t) for f, t in zip(found, truth)]
-    return float(np.mean(hits))
 
 
 def memory_bytes(n: int, dim: int) -> dict[str, int]:
@@ -231,10 +188,10 @@ def oversampling_table(docs: np.ndarray, queries: np.ndarray, k: int = 10,
     Columns: ``method``, ``oversampling``, ``rescore``, ``recall``, ``candidates`` (float vectors read per query
     when rescoring), ``bytes_per_vector`` (what must sit in RAM for the first stage).
     """
-    import pandas as pd
+    import pandas as pd  # heavy: only the table needs it
 
     q, d = _check_pair(queries, docs)
-    k = _check_k(k, d.shape[0])
+    k = check_k(k, d.shape[0])
     truth, _ = exact_search(q, d, k)
     index = BinaryQuantizedIndex(d)
     bits = int(index.codes.shape[1])
@@ -274,9 +231,4 @@ def pca_rotation(fit_vectors: np.ndarray) -> np.ndarray:
     afterwards keeps the most informative directions: a post-hoc stand-in for Matryoshka training on a model
     that never had it. Fit it on documents only (no query leaks into it).
     """
-    arr = _as_matrix(fit_vectors, "fit_vectors")
-    if arr.shape[0] < 2:
-        raise SearchInputError("PCA 에는 벡터가 2개 이상 필요합니다.")
-    centered = (arr - arr.mean(axis=0, keepdims=True)).astype(np.float64)
-    eigvals, eigvecs = np.linalg.eigh(centered.T @ centered)  # dim x dim: cheap even for many vectors
-    return np.ascontiguousarray(eigvecs[:, ::-1].T).astype(np.float32)
+    return principal_axes(as_matrix(fit_vectors, "fit_vectors")).astype(np.float32)

@@ -1,4 +1,4 @@
-"""Course roles and the model each profile uses for them.
+"""Course roles and the model each profile uses for them (chapters 00-11).
 
 Notebooks never name a hub id: they ask for a *role* (``"ko_dense"``, ``"splade"``, ...), and the active
 profile decides which model fills it. ``full`` holds the models the course teaches (they download from the

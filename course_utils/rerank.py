@@ -1,4 +1,4 @@
-"""Second-stage reranking with a cross-encoder, and a small cross-encoder trained on the course data.
+"""Second-stage reranking with a cross-encoder, and a small cross-encoder trained on the course data (chapters 07, 11).
 
 A cross-encoder reads the query and one candidate document *together* (``[CLS] query [SEP] document [SEP]``)
 and outputs one relevance score. It sees every interaction between query and document tokens, so it can be
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import random
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +26,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from .checks import check_query
+from .config import cache_dir
 from .errors import SearchInputError
+from .measure import time_call
+from .results import Hit
+from .wheels import gt_minilm_path, quiet_hf_progress
 
 __all__ = ["CrossEncoderReranker", "TrainingPair", "training_pairs", "title_body_pairs", "train_cross_encoder",
            "rerank_hits", "rerank_candidates", "rerank_run", "time_rerank"]
@@ -44,12 +49,11 @@ class CrossEncoderReranker:
         self.batch_size = batch_size
 
     def score(self, query: str, documents: Sequence[str], batch_size: int | None = None) -> np.ndarray:
-        if not isinstance(query, str) or not query.strip():
-            raise SearchInputError("빈 질의입니다: 재순위화할 질의 원문을 넘기세요.")
+        check_query(query)
         docs = list(documents)
         if not docs:
             return np.zeros(0, dtype=np.float32)
-        import torch
+        import torch  # heavy; only a loaded cross-encoder needs it
 
         with torch.inference_mode():
             scores = self.model.predict([(query, d) for d in docs], batch_size=batch_size or self.batch_size,
@@ -78,10 +82,8 @@ def rerank_candidates(query: str, candidates: Sequence[tuple[str, str]], reranke
     return ranked[:k] if k else ranked
 
 
-def rerank_hits(query: str, hits: Sequence[Any], reranker: Any, k: int | None = None) -> list[Any]:
-    """Re-order :class:`course_utils.hybrid.Hit` objects by the reranker (their payload must hold ``text``)."""
-    from .hybrid import Hit
-
+def rerank_hits(query: str, hits: Sequence[Hit], reranker: Any, k: int | None = None) -> list[Hit]:
+    """Re-order :class:`course_utils.results.Hit` objects by the reranker (their payload must hold ``text``)."""
     missing = [h.doc_id for h in hits if "text" not in h.payload]
     if missing:
         raise SearchInputError(f"payload 에 text 가 없는 결과가 있습니다({missing[:3]}): "
@@ -117,12 +119,7 @@ def time_rerank(reranker: Any, query: str, documents: Sequence[str], *, repeats:
     """Median seconds of one ``reranker.score(query, documents)`` call (after one warm-up call)."""
     _check_reranker(reranker)
     reranker.score(query, documents[:1])
-    times = []
-    for _ in range(max(1, repeats)):
-        start = time.perf_counter()
-        reranker.score(query, documents)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return time_call(lambda: reranker.score(query, documents), repeats=repeats, warmup=0)
 
 
 # ------------------------------------------------------------------------------------------ training
@@ -197,11 +194,7 @@ def _fingerprint(base: str, pairs: Sequence[TrainingPair], settings: Mapping[str
 
 def _new_cross_encoder(base: str, max_length: int, device: str):  # type: ignore[no-untyped-def]
     """A CrossEncoder with a fresh 1-logit head on ``base``, without the loading chatter."""
-    import logging
-
-    from sentence_transformers import CrossEncoder
-
-    from .wheels import quiet_hf_progress
+    from sentence_transformers import CrossEncoder  # heavy (torch, transformers): only when training
 
     quiet_hf_progress()
     loggers = [logging.getLogger(n) for n in ("sentence_transformers", "transformers")]
@@ -230,9 +223,7 @@ def train_cross_encoder(pairs: Sequence[TrainingPair], *, base: str | None = Non
     machine (fixed seeds, fixed order, CPU); the weights are cached under ``cache_dir()/cross_encoders/<hash>``
     so a re-run loads them.
     """
-    import torch
-
-    from .config import cache_dir
+    import torch  # heavy; only training needs it
 
     pairs = list(pairs)
     if len(pairs) < 2:
@@ -243,8 +234,6 @@ def train_cross_encoder(pairs: Sequence[TrainingPair], *, base: str | None = Non
     if epochs < 1 or batch_size < 1 or max_length < 8:
         raise SearchInputError(f"epochs={epochs}, batch_size={batch_size}, max_length={max_length}: 값을 확인하세요.")
     if base is None:
-        from .wheels import gt_minilm_path
-
         base = str(gt_minilm_path())
     settings = dict(epochs=epochs, batch_size=batch_size, lr=lr, max_length=max_length, seed=seed,
                     num_layers=num_layers, freeze_embeddings=freeze_embeddings, device=device, version=1)

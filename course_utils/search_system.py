@@ -1,4 +1,4 @@
-"""The capstone: a Korean news search system built from the course's parts, saved to a folder, reopened later.
+"""The capstone: a Korean news search system built from the course's parts, saved to a folder, reopened later (chapter 11).
 
 Ingest -> Kiwi BM25 sparse vectors + dense vectors -> one hybrid Qdrant collection on a folder (local mode) or a
 server (``QDRANT_URL``) -> search with fusion, filters (category, date) and an optional reranking stage.
@@ -8,9 +8,10 @@ server (``QDRANT_URL``) -> search with fusion, filters (category, date) and an o
 >>> system.close()                                                                    # doctest: +SKIP
 >>> system = NewsSearch.open(work_dir("capstone"))   # another process, another day    # doctest: +SKIP
 
-The folder holds Qdrant's storage (``qdrant/``) and ``system.json``: which dense model built the vectors and the
-BM25 encoder's settings (its token ids are a stable hash, so no vocabulary needs saving). Reopening with a
-different dense model is refused with a clear error instead of returning nonsense scores.
+The folder holds Qdrant's storage (``qdrant/``) and ``system.json``: the folder format (:data:`FORMAT_VERSION`),
+which dense model built the vectors and the BM25 encoder's settings (its token ids are a stable hash, so no
+vocabulary needs saving). Reopening with a different dense model, or a folder saved in an older format (format 1
+used other Qdrant point ids), is refused with a clear error instead of returning nonsense.
 """
 from __future__ import annotations
 
@@ -19,18 +20,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from .checks import EMPTY_CORPUS, check_query
+from .embed_cache import encode_cached
 from .errors import SearchInputError
-from .hybrid import HybridEngine, Hit
-from .qdrant_engine import build_filter
+from .hybrid import HybridEngine, QueryVectors
+from .models import load_model
+from .qdrant_core import Hit, build_filter
 from .qdrant_utils import get_client
 from .sparse import KoreanBM25Encoder
 from .text import passage_text
 
 CONFIG_FILE = "system.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: point ids from :func:`course_utils.qdrant_core.point_id` (format 1 used the hybrid engine's own UUID scheme)."""
 PAYLOAD_FIELDS = ("title", "category", "date", "text", "doc_id")
 
-__all__ = ["NewsSearch", "Hit", "CONFIG_FILE"]
+__all__ = ["NewsSearch", "Hit", "CONFIG_FILE", "FORMAT_VERSION"]
 
 
 @dataclass
@@ -49,16 +54,15 @@ class NewsSearch:
     def build(cls, folder: str | Path, records: Sequence[Mapping[str, Any]], *, dense: Any = None,
               collection: str = "news", recreate: bool = True) -> "NewsSearch":
         """Index ``records`` (dicts with ``_id``, ``title``, ``text``, ``category``, ``date``) into ``folder``."""
-        from .embed_cache import encode_cached
-        from .models import load_model
-
         records = list(records)
         if not records:
-            raise SearchInputError("빈 코퍼스입니다: 색인할 문서를 하나 이상 넘기세요.")
+            raise SearchInputError(EMPTY_CORPUS)
         missing = [k for k in ("_id", "title", "text", "category", "date") if k not in records[0]]
         if missing:
             raise SearchInputError(f"문서에 {missing} 필드가 없습니다 (load_corpus_records 형식이 필요합니다).")
         folder = Path(folder)
+        if not recreate and (folder / CONFIG_FILE).is_file():  # adding to a saved index: it must be this format
+            _check_format(folder, json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8")).get("format"))
         folder.mkdir(parents=True, exist_ok=True)
         dense = dense or load_model("ko_dense")
         texts = [passage_text(r) for r in records]
@@ -84,14 +88,16 @@ class NewsSearch:
 
     @classmethod
     def open(cls, folder: str | Path, *, dense: Any = None) -> "NewsSearch":
-        """Reopen a system saved by :meth:`build` (in this or another process)."""
-        from .models import load_model
+        """Reopen a system saved by :meth:`build` (in this or another process).
 
+        A folder saved in another format (:data:`FORMAT_VERSION`) is refused: build it again.
+        """
         folder = Path(folder)
         cfg_path = folder / CONFIG_FILE
         if not cfg_path.is_file():
             raise SearchInputError(f"{folder.name}/{CONFIG_FILE} 이 없습니다: 먼저 NewsSearch.build(...) 로 색인을 만드세요.")
         config = json.loads(cfg_path.read_text(encoding="utf-8"))
+        _check_format(folder, config.get("format"))
         dense = dense or load_model("ko_dense")
         if (dense.spec.model_id, dense.spec.backend) != (config["dense_model"], config["dense_backend"]):
             raise SearchInputError(
@@ -103,7 +109,11 @@ class NewsSearch:
         if not client.collection_exists(config["collection"]):
             client.close()
             raise SearchInputError(f"컬렉션 {config['collection']!r} 이 저장 폴더에 없습니다: build 로 다시 만드세요.")
-        engine = HybridEngine(client, config["collection"], dense_dim=config["dense_dim"], sparse=True)
+        try:
+            engine = HybridEngine(client, config["collection"], dense_dim=config["dense_dim"], sparse=True)
+        except Exception:
+            client.close()
+            raise
         return cls(folder, engine, dense, sparse, config)
 
     # ------------------------------------------------------------------ searching
@@ -131,8 +141,7 @@ class NewsSearch:
 
         ``fusion``: ``rrf_k`` / ``rrf_weights`` for ``mode="rrf"`` (see :meth:`HybridEngine.search`).
         """
-        if not isinstance(query, str) or not query.strip():
-            raise SearchInputError("빈 질의입니다: 검색어를 입력하세요.")
+        check_query(query)
         where = build_filter(self.where(category, date_from, date_to), known_fields=PAYLOAD_FIELDS)
         dense = self.dense.encode_queries([query])[0] if mode in ("dense", "rrf", "dbsf") else None
         sparse = self.sparse.encode_query(query) if mode in ("sparse", "rrf", "dbsf") else None
@@ -143,17 +152,15 @@ class NewsSearch:
     def run(self, queries: Mapping[str, str], k: int = 10, *, mode: str = "rrf", reranker: Any = None,
             rerank_k: int = 30, **fusion: Any) -> dict[str, dict[str, float]]:
         """``{query_id: {doc_id: score}}`` for evaluation (queries encoded in one batch)."""
-        from .hybrid import QueryVectors
-
         qids = list(queries)
         texts = [queries[q] for q in qids]
         dense = self.dense.encode_queries(texts) if mode in ("dense", "rrf", "dbsf") else [None] * len(qids)
         sparse = self.sparse.encode_queries(texts) if mode in ("sparse", "rrf", "dbsf") else [None] * len(qids)
         vecs = {q: QueryVectors(dense=dense[i], sparse=sparse[i], text=texts[i]) for i, q in enumerate(qids)}
-        kw: dict[str, Any] = {"mode": mode, "k": k, **fusion}
+        kw: dict[str, Any] = {"mode": mode, **fusion}
         if reranker is not None:
             kw.update(reranker=reranker, rerank_k=rerank_k)
-        return self.engine.run(vecs, **kw)
+        return self.engine.run(vecs, k, **kw)
 
     def count(self) -> int:
         return self.engine.count()
@@ -167,3 +174,17 @@ class NewsSearch:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _check_format(folder: Path, found: Any) -> None:
+    """Refuse a folder saved in another format: its Qdrant point ids were made another way."""
+    if found == FORMAT_VERSION:
+        return
+    if isinstance(found, int) and found > FORMAT_VERSION:
+        raise SearchInputError(
+            f"{folder.name}/ 는 더 새로운 형식(format {found})으로 저장된 색인입니다. 이 course_utils 는 format "
+            f"{FORMAT_VERSION} 까지 읽습니다: course_utils 를 업데이트하거나 NewsSearch.build(...) 로 다시 색인하세요.")
+    raise SearchInputError(
+        f"{folder.name}/ 는 예전 형식(format {found})으로 저장된 색인입니다. 지금 코드(format {FORMAT_VERSION})는 "
+        "Qdrant 점 id 를 다른 방식으로 만들기 때문에 이 폴더를 그대로 열면 결과가 틀릴 수 있습니다. "
+        "NewsSearch.build(폴더, 문서) 로 다시 색인해 저장한 뒤 여세요.")

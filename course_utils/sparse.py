@@ -1,4 +1,4 @@
-"""Korean BM25 as a Qdrant sparse vector: Kiwi morphemes -> hashed ids -> BM25 term weights, IDF from Qdrant.
+"""Korean BM25 as a Qdrant sparse vector (chapters 06, 07, 11): Kiwi morphemes -> hashed ids -> BM25 term weights, IDF from Qdrant.
 
 BM25 splits into a part that depends on one document (term frequency, saturated by ``k1`` and normalised by the
 document's length with ``b``) and a part that depends on the whole collection (IDF). The document part is
@@ -20,8 +20,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Literal, Sequence
 
+import mmh3
 import numpy as np
+from qdrant_client import models
 
+from .checks import check_query, check_texts
+from .embed_cache import cache_folder, cached_arrays, encoder_cache_key, pack_rows
 from .errors import SearchInputError
 from .korean import morphemes, morphemes_batch, whitespace_tokens
 from .models import SparseVector
@@ -33,8 +37,6 @@ __all__ = ["KoreanBM25Encoder", "token_id", "encode_sparse_cached", "SparseVecto
 
 def token_id(token: str) -> int:
     """Stable 31-bit id of a token: ``abs(mmh3.hash(token))``, the hash FastEmbed's BM25 uses."""
-    import mmh3
-
     return abs(mmh3.hash(token))
 
 
@@ -119,8 +121,7 @@ class KoreanBM25Encoder:
         """One sparse vector per query: weight 1.0 for each distinct term (a query with no term is empty)."""
         texts = _check_texts([texts] if isinstance(texts, str) else texts, "질의 목록")
         for t in texts:
-            if not t.strip():
-                raise SearchInputError("빈 질의가 있습니다: 검색어를 입력하세요.")
+            check_query(t)
         out = []
         for toks in self.tokenize_batch(texts):
             ids = np.array(sorted(set(self._ids(toks))), dtype=np.int64)
@@ -141,8 +142,6 @@ class KoreanBM25Encoder:
     @staticmethod
     def sparse_vector_params():  # type: ignore[no-untyped-def]
         """``SparseVectorParams(modifier=Modifier.IDF)``: Qdrant supplies the IDF part of BM25."""
-        from qdrant_client import models
-
         return models.SparseVectorParams(modifier=models.Modifier.IDF)
 
     def idf(self, df: int, n: int) -> float:
@@ -155,39 +154,23 @@ class KoreanBM25Encoder:
 
 
 def _check_texts(texts: Sequence[str], what: str) -> list[str]:
-    items = list(texts)
-    if not items:
-        raise SearchInputError(f"빈 {what}입니다: 텍스트를 하나 이상 넘기세요.")
-    for t in items:
-        if not isinstance(t, str):
-            raise SearchInputError(f"{what}에 str 이 아닌 값({type(t).__name__})이 있습니다.")
-    return items
-
+    return check_texts(texts, what)
 
 
 def encode_sparse_cached(encoder: Any, texts: Sequence[str], *, kind: str = "passage") -> list[SparseVector]:
     """``encoder.encode(texts, kind=kind)`` for a learned sparse model (SPLADE, a
-    :class:`~course_utils.models.SparseEncoder`) through a disk cache under ``cache_dir()/sparse``."""
-    import os
-    import tempfile
-
-    from .config import cache_dir
-    from .embed_cache import cache_key
-
+    :class:`~course_utils.models.SparseEncoder`) through the course's array cache
+    (:func:`course_utils.embed_cache.cached_arrays`): one ``sparse/<key>.npz`` with the indices, values and row
+    offsets of every vector."""
     texts = _check_texts(texts, "텍스트 목록")
-    folder = cache_dir() / "sparse"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{cache_key(encoder.spec.model_id, encoder.profile, kind, texts, encoder.spec.backend)}.npz"
-    if path.exists():
-        with np.load(path) as data:
-            idx, val, off = data["indices"], data["values"], data["offsets"]
-        if len(off) == len(texts) + 1:
-            return [SparseVector(idx[off[i]:off[i + 1]], val[off[i]:off[i + 1]]) for i in range(len(texts))]
-    vecs = encoder.encode(texts, kind=kind)
-    off = np.concatenate([[0], np.cumsum([len(v) for v in vecs])]).astype(np.int64)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npz")
-    os.close(fd)
-    np.savez(tmp, indices=np.concatenate([v.indices for v in vecs]).astype(np.int64),
-             values=np.concatenate([v.values for v in vecs]).astype(np.float32), offsets=off)
-    os.replace(tmp, path)
-    return vecs
+    path = cache_folder("sparse") / f"{encoder_cache_key(encoder, kind, texts)}.npz"
+
+    def compute() -> dict[str, np.ndarray]:
+        vecs = encoder.encode(texts, kind=kind)
+        indices, offsets = pack_rows([np.asarray(v.indices, dtype=np.int64) for v in vecs])
+        values, _ = pack_rows([np.asarray(v.values, dtype=np.float32) for v in vecs])
+        return {"indices": indices, "values": values, "offsets": offsets}
+
+    data = cached_arrays(path, compute, valid=lambda d: len(d["offsets"]) == len(texts) + 1)
+    idx, val, off = data["indices"], data["values"], data["offsets"]
+    return [SparseVector(idx[off[i]:off[i + 1]], val[off[i]:off[i + 1]]) for i in range(len(texts))]

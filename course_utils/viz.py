@@ -1,4 +1,4 @@
-"""Look at an embedding space: 2-D layouts (UMAP, t-SNE, PCA), category separation scores, Hangul-safe scatter plots.
+"""Look at an embedding space (chapter 10): 2-D layouts (UMAP, t-SNE, PCA), category separation scores, Hangul-safe scatter plots.
 
 >>> xy = project_2d(vectors, method="umap", random_state=0)          # doctest: +SKIP
 >>> separation_scores(vectors, labels, layout=xy)                    # doctest: +SKIP
@@ -16,7 +16,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .checks import as_matrix
 from .errors import SearchInputError
+from .plotting import setup_korean_font
 
 __all__ = ["METHODS", "project_2d", "separation_scores", "knn_predict", "knn_accuracy", "scatter_by_category",
            "PALETTE"]
@@ -28,12 +30,7 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 
 
 def _matrix(vectors: Any) -> np.ndarray:
-    arr = np.asarray(vectors, dtype=np.float32)
-    if arr.ndim != 2 or arr.shape[0] == 0:
-        raise SearchInputError(f"벡터는 비어 있지 않은 (개수, 차원) 배열이어야 합니다: 모양 {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise SearchInputError("벡터에 NaN/inf 가 있습니다. 임베딩을 다시 계산하세요.")
-    return arr
+    return as_matrix(vectors, "벡터")
 
 
 def _labels(labels: Sequence[Any], n: int) -> np.ndarray:
@@ -60,13 +57,12 @@ def project_2d(vectors: Any, method: str = "umap", *, random_state: int = 0, n_n
     if n < 5:
         raise SearchInputError(f"점이 {n}개뿐입니다. 2차원 배치에는 5개 이상이 필요합니다.")
     if method == "pca":
-        from sklearn.decomposition import PCA
+        from sklearn.decomposition import PCA  # heavy: scikit-learn only for this method
 
         return PCA(n_components=2, random_state=random_state).fit_transform(arr).astype(np.float32)
     if method == "tsne":
-        from sklearn.manifold import TSNE
-
-        from threadpoolctl import threadpool_limits
+        from sklearn.manifold import TSNE  # heavy: scikit-learn only for this method
+        from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
         perp = min(perplexity, (n - 1) / 3)  # t-SNE needs perplexity < n
         tsne = TSNE(n_components=2, perplexity=perp, metric=metric, init="pca", random_state=random_state)
@@ -74,7 +70,7 @@ def project_2d(vectors: Any, method: str = "umap", *, random_state: int = 0, n_n
             return tsne.fit_transform(arr).astype(np.float32)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="n_jobs value .* overridden to 1 by setting random_state")
-        import umap
+        import umap  # heavy (numba compiles on first use): only for this method
 
         reducer = umap.UMAP(n_components=2, n_neighbors=min(n_neighbors, n - 1), min_dist=min_dist, metric=metric,
                             n_epochs=n_epochs, random_state=random_state)
@@ -120,7 +116,7 @@ def knn_accuracy(vectors: Any, labels: Sequence[Any], k: int = 10, metric: str =
 
 def separation_scores(vectors: Any, labels: Sequence[Any], layout: Any | None = None, k: int = 10) -> dict[str, float]:
     """How well categories separate: silhouette and kNN accuracy on the vectors (cosine) and on ``layout`` (2-D)."""
-    from sklearn.metrics import silhouette_score
+    from sklearn.metrics import silhouette_score  # heavy: scikit-learn only for the scores
 
     arr = _matrix(vectors)
     lab = _labels(labels, arr.shape[0])
@@ -142,9 +138,7 @@ def scatter_by_category(xy: Any, labels: Sequence[Any], *, title: str = "", ax: 
     Returns the matplotlib ``Figure``. Category names are written at each category's median point as well as in
     the legend, so the picture reads without matching colours.
     """
-    import matplotlib.pyplot as plt
-
-    from .plotting import setup_korean_font
+    import matplotlib.pyplot as plt  # heavy: only plotting needs it
 
     setup_korean_font()
     pts = _matrix(xy)

@@ -1,4 +1,4 @@
-"""Build offline assets and compile numba caches once, at install time, so the first notebook is not slow."""
+"""Build offline assets and compile numba caches once, at install time, so the first notebook is not slow (chapter 00: setup)."""
 from __future__ import annotations
 
 import time

@@ -56,3 +56,15 @@ def test_docstring_vectors_are_normalised_split_and_cached(tmp_path, monkeypatch
     assert enc.calls == 1 and np.array_equal(again.base, big.base)
     with pytest.raises(SearchInputError):
         bigset.docstring_vectors(5, 0, encoder=enc)
+
+
+def test_minilm_set_is_not_built_unless_asked(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    assert bigset.minilm_docstring_vectors(100, 10, build=False) is None
+    folder = bigset.minilm_folder(100, 10)
+    assert folder == tmp_path / "faiss-bench" / "docstrings-minilm-100-10"  # where earlier builds are cached
+    folder.mkdir(parents=True)
+    np.save(folder / "vectors.npy", np.ones((110, 4), dtype=np.float32))
+    (folder / "meta.json").write_text('{"model": "m", "backend": "b"}', encoding="utf-8")
+    big = bigset.minilm_docstring_vectors(100, 10, build=False)
+    assert big is not None and big.base.shape == (100, 4) and big.queries.shape == (10, 4) and big.meta["model"] == "m"

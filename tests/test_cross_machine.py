@@ -2,7 +2,7 @@
 
 torch picks its CPU kernels at run time (AVX-512, AVX2 or plain), and reductions split differently with 1 or 2
 threads: that is how a learner's laptop or the next CI machine computes the same model differently. Each
-combination runs in a fresh process over the 240 ko_news documents judged for dev (and the first unjudged ones); what it prints the way the notebooks print it (rounded scores, nDCG, top-10
+combination runs in a fresh process over 160 ko_news documents: those judged for dev (and the first unjudged ones); what it prints the way the notebooks print it (rounded scores, nDCG, top-10
 ids) must match the native run under the course's comparison rule (course_utils/nbcompare.py).
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ enc = load_model("ko_dense", profile="offline", verbose=False)
 queries = load_queries("ko_news", split="dev")
 qrels = load_qrels("ko_news", "dev")
 judged = {doc for rel in qrels.values() for doc in rel}
-docs = sorted(load_corpus_records("ko_news"), key=lambda d: (d["_id"] not in judged, d["_id"]))[:240]
+docs = sorted(load_corpus_records("ko_news"), key=lambda d: (d["_id"] not in judged, d["_id"]))[:160]
 ids = [d["_id"] for d in docs]
 d = enc.encode_documents(passage_texts(docs), batch_size=32)
 q = enc.encode_queries([x.text for x in queries.values()], batch_size=32)

@@ -13,9 +13,11 @@ pytest.importorskip("datasets")
 
 from course_utils.errors import DataError, SearchInputError  # noqa: E402
 from course_utils.faiss_engine import (  # noqa: E402
-    INDEX_TYPES, SemanticSearchEngine, benchmark_indexes, build_index, default_nlist, default_pq, exact_search,
-    index_nbytes, make_index, recall_at_k, set_search_params,
+    INDEX_TYPES, SemanticSearchEngine, benchmark_indexes, build_index, default_nlist, default_pq, index_nbytes,
+    make_index, recall_at_k, set_search_params,
 )
+from course_utils.measure import exact_search  # noqa: E402
+from course_utils.results import Hit  # noqa: E402
 
 DIM = 64
 
@@ -124,7 +126,8 @@ def test_every_index_type_builds_and_finds_itself(index_type: str) -> None:
 
 def test_recall_at_k_and_exact_search() -> None:
     x = _unit(300)
-    _, truth = exact_search(x, x[:10], 5)
+    truth, _ = exact_search(x[:10], x, 5)  # queries first, as every search call of the course
+    assert truth.shape == (10, 5) and (truth[:, 0] == np.arange(10)).all()
     assert recall_at_k(truth, truth, 5) == 1.0
     shuffled = truth[:, ::-1]
     assert recall_at_k(shuffled, truth, 5) == 1.0  # recall ignores order inside the top k
@@ -159,16 +162,24 @@ def engine() -> SemanticSearchEngine:
     return eng
 
 
-def test_engine_search_returns_fields_cosine_scores_and_ranks(engine: SemanticSearchEngine) -> None:
+def test_engine_search_returns_hits_with_fields_and_cosine_scores(engine: SemanticSearchEngine) -> None:
     hits = engine.search("banana apple", k=5)
-    assert [h["rank"] for h in hits] == [1, 2, 3, 4, 5]
-    assert all(h["_id"] in {f"d{i}" for i in range(0, 60, 5)} for h in hits[:3])  # the fruit documents
-    assert "embeddings" not in hits[0] and {"_id", "text", "n", "score"} <= set(hits[0])
-    scores = [h["score"] for h in hits]
+    assert len(hits) == 5 and all(isinstance(h, Hit) for h in hits)
+    assert all(h.doc_id in {f"d{i}" for i in range(0, 60, 5)} for h in hits[:3])  # the fruit documents
+    assert all(h.doc_id == h.payload["_id"] for h in hits)
+    assert "embeddings" not in hits[0].payload and {"_id", "text", "n"} <= set(hits[0].payload)
+    scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True) and all(-1.0 <= s <= 1.0001 for s in scores)
     enc = HashEncoder()
-    expected = float(enc.encode_queries(["banana apple"])[0] @ enc.encode_documents([hits[0]["text"]])[0])
-    assert abs(hits[0]["score"] - expected) < 1e-5
+    expected = float(enc.encode_queries(["banana apple"])[0] @ enc.encode_documents([hits[0].payload["text"]])[0])
+    assert abs(hits[0].score - expected) < 1e-5
+    assert len(engine.search("banana apple")) == 10  # the default k of every course engine
+
+
+def test_documents_without_an_id_field_get_their_row_number() -> None:
+    eng = SemanticSearchEngine(HashEncoder())
+    eng.index_documents([{"text": t} for t in ("apple banana", "car wheel", "river lake")])
+    assert eng.search("car", k=1)[0].doc_id == 1
 
 
 def test_engine_input_errors_say_what_to_do(engine: SemanticSearchEngine) -> None:
@@ -217,7 +228,7 @@ def test_precomputed_embeddings_and_a_dataset_input() -> None:
     eng.index_documents(Dataset.from_list(docs), embeddings=vecs)
     ref = SemanticSearchEngine(HashEncoder())
     ref.index_documents(docs)
-    assert [h["_id"] for h in eng.search("car wheel", k=5)] == [h["_id"] for h in ref.search("car wheel", k=5)]
+    assert [h.doc_id for h in eng.search("car wheel", k=5)] == [h.doc_id for h in ref.search("car wheel", k=5)]
 
 
 @pytest.mark.parametrize("index_type", INDEX_TYPES)
@@ -269,4 +280,4 @@ def test_real_korean_model_when_available() -> None:
             {"_id": "c", "text": "프로 야구 개막전이 열렸다"}]
     eng = SemanticSearchEngine(enc)
     eng.index_documents(docs)
-    assert eng.search("전기 자동차 충전지 값", k=1)[0]["_id"] == "a"
+    assert eng.search("전기 자동차 충전지 값", k=1)[0].doc_id == "a"

@@ -116,8 +116,10 @@ def test_clear_errors(engine: HybridEngine) -> None:
         engine.search(mode="dbsf", dense=Q.dense, sparse=Q.sparse, rrf_k=5)
     with pytest.raises(SearchInputError, match="rrf_weights"):
         engine.search(mode="rrf", dense=Q.dense, sparse=Q.sparse, rrf_weights=(1.0,))
-    with pytest.raises(SearchInputError, match="모양"):
+    with pytest.raises(SearchInputError, match="차원"):
         engine.upsert(IDS, dense=DENSE[:, :4], sparse=SPARSE, multivector=MULTI)
+    with pytest.raises(SearchInputError, match="수가 다릅니다"):
+        engine.upsert(IDS, dense=DENSE[:5], sparse=SPARSE, multivector=MULTI)
     with pytest.raises(SearchInputError, match="중복"):
         engine.upsert(["a", "a"], dense=DENSE[:2], sparse=SPARSE[:2], multivector=MULTI[:2])
     with pytest.raises(SearchInputError, match="빈"):

@@ -22,12 +22,23 @@ def test_morphemes_drop_particles() -> None:
 def test_kiwi_bm25_finds_the_particle_variant_whitespace_misses() -> None:
     assert BM25Index(DOCS, tokenizer="whitespace").search("헌법", k=3) == []
     hits = BM25Index(DOCS, tokenizer="kiwi").search("헌법", k=3)
-    assert hits and hits[0][0] == 0
+    assert hits and hits[0].doc_id == 0 and hits[0].score > 0
 
 
 def test_search_returns_no_zero_score_padding_and_caps_k() -> None:
     hits = BM25Index(DOCS).search("날씨", k=10)
-    assert [h[0] for h in hits] == [2]
+    assert [h.doc_id for h in hits] == [2]
+
+
+def test_ids_name_the_hits_and_the_run() -> None:
+    index = BM25Index(DOCS, ids=["a", "b", "c"])
+    assert [h.doc_id for h in index.search("헌법", k=3)] == ["a"]
+    run = index.run({"q1": "헌법", "q2": "날씨"}, k=10)
+    assert list(run["q1"]) == ["a"] and list(run["q2"]) == ["c"]
+    with pytest.raises(SearchInputError, match="수가 다릅니다"):
+        BM25Index(DOCS, ids=["a"])
+    with pytest.raises(SearchInputError, match="k="):
+        index.search("헌법", k=0)
 
 
 @pytest.mark.parametrize("bad", ["", "   "])

@@ -90,3 +90,18 @@ def test_cache_round_trip(tmp_path, monkeypatch) -> None:
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
     with pytest.raises(SearchInputError):
         encode_multivectors_cached(enc, [])
+
+
+def test_cache_reads_files_in_the_format_it_always_wrote(tmp_path, monkeypatch) -> None:
+    """multivectors/<key>.npz with ``vectors`` and ``offsets`` (what earlier runs cached) is read as is."""
+    from course_utils.embed_cache import cache_key
+
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    enc = SimpleNamespace(spec=SimpleNamespace(model_id="fake", backend="test"), profile="offline",
+                          encode=lambda texts, kind="passage": pytest.fail("should come from the cache"))
+    key = cache_key("fake", "offline", "passage", ["ab", "abc"], "test")
+    (tmp_path / "multivectors").mkdir()
+    np.savez(tmp_path / "multivectors" / f"{key}.npz", vectors=np.arange(15, dtype=np.float32).reshape(5, 3),
+             offsets=np.array([0, 2, 5]))
+    mats = encode_multivectors_cached(enc, ["ab", "abc"])
+    assert [m.shape for m in mats] == [(2, 3), (3, 3)] and mats[1][0, 0] == 6.0

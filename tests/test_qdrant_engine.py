@@ -35,7 +35,8 @@ def engine():
 def test_add_search_returns_caller_ids_best_first(engine: QdrantEngine) -> None:
     vecs = _vectors()
     hits = engine.search(vecs[5], k=3)
-    assert isinstance(hits[0], Hit) and hits[0].id == "doc-5" and hits[0].score == pytest.approx(1.0, abs=1e-5)
+    assert isinstance(hits[0], Hit) and hits[0].doc_id == hits[0].id == "doc-5"
+    assert hits[0].score == pytest.approx(1.0, abs=1e-5)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert hits[0].payload[ID_FIELD] == "doc-5" and hits[0].payload["category"] == CATS[5 % 3]
     # exact search: same order as brute force cosine
@@ -134,7 +135,7 @@ def test_bad_inputs(engine: QdrantEngine) -> None:
         engine.search(q, k=0)
     with pytest.raises(SearchInputError, match="encoder"):
         engine.search("a text query")
-    with pytest.raises(SearchInputError, match="비어"):
+    with pytest.raises(SearchInputError, match="빈 코퍼스"):
         engine.add([], np.zeros((0, DIM)))
     with pytest.raises(SearchInputError, match="수가 다릅니다"):
         engine.add(["a", "b"], _vectors(1))
@@ -154,9 +155,9 @@ def test_empty_collection_search_says_add_first() -> None:
             eng.search(_vectors(1)[0], k=1)
 
 
-def test_search_many_and_run_agree_with_search(engine: QdrantEngine) -> None:
+def test_search_batch_and_run_agree_with_search(engine: QdrantEngine) -> None:
     vecs = _vectors()
-    many = engine.search_many(vecs[:3], k=4, where={"year": {"gte": 2024}})
+    many = engine.search_batch(vecs[:3], k=4, where={"year": {"gte": 2024}})
     assert [[h.id for h in hits] for hits in many] == [[h.id for h in engine.search(v, k=4)] for v in vecs[:3]]
     run = engine.run({"q0": vecs[0], "q1": vecs[1]}, k=2)
     assert list(run) == ["q0", "q1"] and next(iter(run["q0"])) == "doc-0" and len(run["q1"]) == 2
@@ -224,7 +225,7 @@ def test_text_path_with_an_encoder() -> None:
         assert eng.search("aaa", k=1)[0].id == "a"
         assert eng.search("aaa", k=1)[0].payload["text"] == "aaaa"
         assert next(iter(eng.run({"q": "bbb"}, k=1)["q"])) == "b"
-        with pytest.raises(SearchInputError, match="비어"):
+        with pytest.raises(SearchInputError, match="빈 질의"):
             eng.search("  ")
 
 

@@ -7,7 +7,7 @@ import pytest
 from course_utils import load_model
 from course_utils.data import load_corpus_records
 from course_utils.errors import SearchInputError
-from course_utils.search_system import CONFIG_FILE, NewsSearch
+from course_utils.search_system import CONFIG_FILE, FORMAT_VERSION, NewsSearch
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +69,31 @@ def test_save_and_reopen_gives_the_same_results(tmp_path, records, dense) -> Non
     assert (folder / CONFIG_FILE).exists()
     with NewsSearch.open(folder, dense=dense) as s:
         assert [h.doc_id for h in s.search("여행 수요", k=5)] == before
+
+
+def test_saved_format_is_written_and_older_folders_are_refused(tmp_path, records, dense) -> None:
+    import json
+
+    folder = tmp_path / "fmt"
+    NewsSearch.build(folder, records[:10], dense=dense).close()
+    cfg = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+    assert cfg["format"] == FORMAT_VERSION == 2
+    for old in (1, None):  # format 1 (other point ids) and a config written before formats were recorded
+        cfg["format"] = old
+        (folder / CONFIG_FILE).write_text(json.dumps(cfg), encoding="utf-8")
+        with pytest.raises(SearchInputError, match="예전 형식") as err:
+            NewsSearch.open(folder, dense=dense)
+        assert "NewsSearch.build" in str(err.value) and "다시 색인" in str(err.value)
+        with pytest.raises(SearchInputError, match="예전 형식"):  # adding to it would mix two id schemes
+            NewsSearch.build(folder, records[:10], dense=dense, recreate=False)
+    cfg["format"] = FORMAT_VERSION + 1
+    (folder / CONFIG_FILE).write_text(json.dumps(cfg), encoding="utf-8")
+    with pytest.raises(SearchInputError, match="더 새로운 형식"):
+        NewsSearch.open(folder, dense=dense)
+    with NewsSearch.build(folder, records[:10], dense=dense) as rebuilt:  # what the message says to do
+        assert rebuilt.count() == 10
+    with NewsSearch.open(folder, dense=dense) as reopened:
+        assert reopened.count() == 10
 
 
 def test_reopen_with_another_model_is_refused(tmp_path, records, dense) -> None:
