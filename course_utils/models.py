@@ -22,6 +22,7 @@ import numpy as np
 from . import config
 from .assets import bm25_dir, minilm_onnx_dir, rebuilt_e5_dir, static_model_dir
 from .errors import MissingPackageError, ModelUnavailableError
+from .korean import KoreanBM25
 from .registry import ROLES, ModelSpec, Unavailable, resolve
 from .wheels import gt_minilm_path, quiet_hf_progress, require, splade_tiny_path
 
@@ -382,8 +383,6 @@ def _build(role: str, spec: ModelSpec, profile: str, reason: str, fallback_from:
     if backend == "fastembed-rerank":
         return Reranker(model=_load_reranker(spec, profile), **common)
     if backend == "kiwi-bm25":
-        from .korean import KoreanBM25
-
         return LoadedModel(model=KoreanBM25, **common)
     raise ModelUnavailableError(f"backend {backend!r} 를 불러오는 방법이 없습니다 (registry 오류).")
 

