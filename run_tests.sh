@@ -15,7 +15,12 @@ export COURSE_WORK_DIR="${COURSE_WORK_DIR:-$(mktemp -d -t course-work.XXXXXX)}"
 export PYTHONPATH="$PWD/tests/netguard${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONHASHSEED=0
 : > "$COURSE_NETGUARD_LOG"
+# Two pytest workers (pytest-xdist; COURSE_TEST_WORKERS=1 runs in one process). --dist loadfile keeps every cell of a
+# notebook, and its second round, in one worker, in order: a notebook still runs in one kernel.
+workers="${COURSE_TEST_WORKERS:-2}"
+par=()
+if [ "$workers" != "1" ] && python -c "import xdist" 2>/dev/null; then par=(-n "$workers" --dist loadfile); fi
 t0=$(date +%s)
-bash scripts/netcut.sh python -m pytest tests notebooks --nbval --nbval-current-env --nbval-cell-timeout=600 \
+bash scripts/netcut.sh python -m pytest "${par[@]}" tests notebooks --nbval --nbval-current-env --nbval-cell-timeout=600 \
   --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider "$@"
 echo "[tests] 전체 테스트 시간: $(( $(date +%s) - t0 )) s"
