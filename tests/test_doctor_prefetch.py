@@ -37,7 +37,10 @@ def test_prefetch_plan_pins_revisions(tmp_path) -> None:
     assert ids["nlpai-lab/KURE-v1"].revision == "d14c8a9423946e268a0c9952fecf3a7aabd73bd9"
     assert "BAAI/bge-m3" in ids and "nlpai-lab/KoE5" in ids
     assert all(i.target.parent == tmp_path for i in items)
-    assert len(ids) == len(items)  # no duplicates
+    assert len({(i.model_id, i.target) for i in items}) == len(items)  # no duplicates
+    # the same id through FastEmbed (its own ONNX repo, no revision) and sentence-transformers (pinned) is two downloads
+    e5_large = {i.target.name: i.revision for i in items if i.model_id == "intfloat/multilingual-e5-large"}
+    assert e5_large == {"fastembed": None, "hub": "ab10c1a7f42e74530fe7ae5be82e6d4f11a719eb"}
 
 
 def test_prefetch_dry_run_cli_downloads_nothing(tmp_path) -> None:

