@@ -3,8 +3,9 @@
     python benchmarks/rerank_latency.py [--dataset en_news|ko_news] [--layers 1] [--epochs 5] [--lr 3e-4]
 
 First stage: the dataset's dense role (en_dense / ko_dense) ranks every document; its top K go to
-- MaxSim rescoring with the late_interaction role's token vectors (offline: MiniLM, NOT trained for late
-  interaction; the document matrices are cached on disk, so only the query is encoded at query time),
+- MaxSim rescoring with the late_interaction role's token vectors (offline: the rebuilt multilingual-e5-small's
+  token vectors, NOT trained for late interaction; the document matrices are cached on disk, so only the query is
+  encoded at query time),
 - a cross-encoder: the reranker role where it loads (full profile), else a small cross-encoder fine-tuned here on
   the dev split's judgments (course_utils.rerank.train_cross_encoder; dev for training, test for evaluation).
 Prints nDCG@10 on test for each K and the median latency per query measured side by side in this run.

@@ -112,7 +112,3 @@ class BM25Index:
         """``{query_id: {doc_id: score}}`` for ``{query_id: text}`` (for :mod:`course_utils.evaluation`)."""
         return {qid: {h.doc_id: h.score for h in self.search(text, k)} for qid, text in queries.items()}  # type: ignore[misc]
 
-
-def KoreanBM25(texts: Sequence[str], **kw: object) -> BM25Index:  # noqa: N802 - role factory
-    """The ``ko_bm25`` role: :class:`BM25Index` with Kiwi morphemes."""
-    return BM25Index(texts, tokenizer="kiwi", **kw)  # type: ignore[arg-type]

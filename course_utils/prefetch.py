@@ -41,7 +41,7 @@ def plan(target: Path | None = None, with_comparison: bool = False) -> list[Plan
     for role, spec in specs:
         sub = "fastembed" if spec.backend.startswith("fastembed") else "hub"
         # one id can be two downloads: FastEmbed fetches its own ONNX repo (e5-large: ko_fastembed and ch02's model)
-        if spec.backend == "kiwi-bm25" or (sub, spec.model_id) in seen:
+        if (sub, spec.model_id) in seen:
             continue
         seen.add((sub, spec.model_id))
         rev = REVISIONS.get(spec.model_id) if sub == "hub" else None

