@@ -42,18 +42,38 @@ __all__ = ["BigSet", "docstring_texts", "docstring_vectors", "iter_docstrings", 
            "minilm_folder", "MIN_CHARS", "MAX_CHARS", "MINILM_MODEL"]
 
 MIN_CHARS, MAX_CHARS = 40, 2000
-_VERSION = "v3"
+_VERSION = "v4"  # v4: test runners and installers skipped, cache keyed by the installed distributions
 MAX_FILE_BYTES = 1_000_000
 """Larger ``.py`` files (generated tables, vendored bundles) are skipped: slow to parse, few docstrings."""
 SKIP_DIRS = frozenset({"tests", "test", "testing", "__pycache__"})
 """Test suites are skipped: many files, few docstrings that describe anything."""
+SKIP_TOP = frozenset({
+    "pip", "setuptools", "_distutils_hack", "pkg_resources", "wheel",            # installers
+    "_pytest", "pytest", "py", "pluggy", "iniconfig", "xdist", "execnet", "nbval", "pytest_timeout",  # test runners
+})
+"""Top-level packages of site-packages that are skipped: the tools that install the course and run its tests. Adding
+a test plugin or upgrading pip must not change the course's data set (the committed outputs of chapters 03 and 08)."""
+
+
+def _environment_digest() -> str:
+    """16 hex digits over the installed distributions (name==version) that the set is drawn from: the cache is rebuilt
+    when they change, so cached texts always match this environment."""
+    from importlib.metadata import distributions
+
+    skip = {name.replace("_", "-") for name in SKIP_TOP} | {"pytest-xdist", "pytest-timeout", "course-utils"}
+    names = sorted({f"{(d.metadata['Name'] or '').lower().replace('_', '-')}=={d.version}" for d in distributions()})
+    keep = [n for n in names if n.split("==")[0] not in skip]
+    return hashlib.sha256("\n".join(keep).encode()).hexdigest()[:16]
 
 
 def _python_files(root: Path) -> list[Path]:
     files = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        top = Path(dirpath) == Path(root)
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not (top and d in SKIP_TOP))
         for name in sorted(filenames):
+            if top and (name.startswith("__editable__") or name.removesuffix(".py") in SKIP_TOP):
+                continue
             if name.endswith(".py"):
                 files.append(Path(dirpath, name))
     return files
@@ -100,7 +120,7 @@ def iter_docstrings(root: Path, workers: int | None = None) -> Iterator[str]:
 
 
 def _folder(n: int, seed: int) -> Path:
-    return cache_dir() / "bigset" / f"docstrings-{_VERSION}-{n}-seed{seed}"
+    return cache_dir() / "bigset" / f"docstrings-{_VERSION}-{n}-seed{seed}-env{_environment_digest()}"
 
 
 def docstring_texts(n: int, *, seed: int = 0, root: Path | None = None) -> list[str]:

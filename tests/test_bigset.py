@@ -68,3 +68,18 @@ def test_minilm_set_is_not_built_unless_asked(tmp_path, monkeypatch) -> None:
     (folder / "meta.json").write_text('{"model": "m", "backend": "b"}', encoding="utf-8")
     big = bigset.minilm_docstring_vectors(100, 10, build=False)
     assert big is not None and big.base.shape == (100, 4) and big.queries.shape == (10, 4) and big.meta["model"] == "m"
+
+
+def test_test_runners_and_installers_are_not_part_of_the_set(tmp_path) -> None:
+    """Adding a test plugin (pytest-xdist) or upgrading pip must not change the course's data set."""
+    from course_utils.bigset import SKIP_TOP, _python_files
+
+    doc = '"""A docstring long enough to be kept by the course set, about something real."""\n'
+    for top in ("mypkg", "pytest", "xdist", "pip"):
+        (tmp_path / top).mkdir()
+        (tmp_path / top / "mod.py").write_text(doc, encoding="utf-8")
+    (tmp_path / "__editable___course_utils_0_1_0_finder.py").write_text(doc, encoding="utf-8")
+    (tmp_path / "six.py").write_text(doc, encoding="utf-8")
+    found = sorted(str(p.relative_to(tmp_path)) for p in _python_files(tmp_path))
+    assert found == ["mypkg/mod.py", "six.py"]
+    assert {"pytest", "xdist", "pip"} <= SKIP_TOP
