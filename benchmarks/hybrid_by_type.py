@@ -3,7 +3,7 @@
     python benchmarks/hybrid_by_type.py [--split dev|test|both] [--prefetch-k 50] [--rrf-k 2] [--sparse-weight 1.0]
 
 Every method runs as a real Qdrant query (local mode unless QDRANT_URL is set) on one collection holding the
-dense vectors (role ko_dense, cached) and the Kiwi BM25 sparse vectors (course_utils.sparse, Modifier.IDF);
+dense vectors (role ko_dense, cached) and the Kiwi BM25 sparse vectors (course_utils.korean_sparse, Modifier.IDF);
 whitespace BM25 uses a second collection. Prints nDCG@10 per query type (markdown), the difference of each
 fusion to dense, and the time per query of each method measured in the same run.
 """
@@ -18,7 +18,7 @@ from course_utils.embed_cache import encode_cached
 from course_utils.evaluation import ALL, evaluate_by_type
 from course_utils.hybrid import HybridEngine
 from course_utils.qdrant_utils import get_client
-from course_utils.sparse import KoreanBM25Encoder
+from course_utils.korean_sparse import KoreanBM25Encoder
 from course_utils.text import passage_texts
 
 

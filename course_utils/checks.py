@@ -10,7 +10,7 @@ Each check raises :class:`course_utils.errors.SearchInputError` (a ``ValueError`
 
 Used by :mod:`~course_utils.faiss_engine`, :mod:`~course_utils.qdrant_core` (and both Qdrant engines),
 :mod:`~course_utils.quantization`, :mod:`~course_utils.late_interaction`, :mod:`~course_utils.measure`,
-:mod:`~course_utils.korean`, :mod:`~course_utils.sparse`, :mod:`~course_utils.viz` and the capstone.
+:mod:`~course_utils.korean`, :mod:`~course_utils.korean_sparse`, :mod:`~course_utils.viz` and the capstone.
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ One helper for every array cache, so each kind of vector is stored, checked and 
   (:func:`encode_cached`, ``embeddings/``) and the docstring set (:mod:`course_utils.bigset`, ``bigset/``);
 - :func:`cached_arrays`: one ``.npz`` of named arrays, e.g. ragged rows packed with :func:`pack_rows` — token vectors
   (:func:`course_utils.late_interaction.encode_multivectors_cached`, ``multivectors/``) and learned sparse vectors
-  (:func:`course_utils.sparse.encode_sparse_cached`, ``sparse/``);
+  (:func:`course_utils.korean_sparse.encode_sparse_cached`, ``sparse/``);
 - :func:`cached_json`: a JSON value (the docstring texts).
 
 :func:`encoder_cache_key` (built on :func:`cache_key`, whose output ``warmup`` relies on and must not change) names the

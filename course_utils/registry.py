@@ -179,7 +179,7 @@ def resolve(role: str, profile: str) -> ModelSpec | Unavailable:
     if role == "ko_bm25":  # a role until issue 13: no notebook loaded it, and Korean BM25 is not a model
         raise UnknownRoleError(
             "'ko_bm25' 는 역할이 아닙니다: 한국어 BM25는 모델이 아니라 Kiwi 형태소 위의 색인입니다. 메모리 안의 BM25는 "
-            "course_utils.korean.BM25Index(texts), Qdrant sparse 벡터는 course_utils.sparse.KoreanBM25Encoder().fit(texts) 를 쓰세요.")
+            "course_utils.korean.BM25Index(texts), Qdrant sparse 벡터는 course_utils.korean_sparse.KoreanBM25Encoder().fit(texts) 를 쓰세요.")
     if role not in ROLES:
         raise UnknownRoleError(
             f"알 수 없는 역할(role) {role!r}. 쓸 수 있는 역할: {', '.join(ROLES)}. "

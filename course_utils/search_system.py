@@ -27,7 +27,7 @@ from .hybrid import HybridEngine, QueryVectors
 from .models import load_model
 from .qdrant_core import Hit, build_filter
 from .qdrant_utils import get_client
-from .sparse import KoreanBM25Encoder
+from .korean_sparse import KoreanBM25Encoder
 from .text import passage_text
 
 CONFIG_FILE = "system.json"

@@ -8,7 +8,7 @@ from qdrant_client import models
 from course_utils.errors import SearchInputError
 from course_utils.korean import BM25Index
 from course_utils.qdrant_utils import get_client
-from course_utils.sparse import KoreanBM25Encoder, token_id
+from course_utils.korean_sparse import KoreanBM25Encoder, token_id
 
 DOCS = [
     "헌법은 국가의 최고 규범이다. 헌법의 개정은 국민투표로 정한다.",
@@ -107,7 +107,7 @@ def test_sparse_cache_round_trip(tmp_path, monkeypatch) -> None:
     from types import SimpleNamespace
 
     from course_utils.models import SparseVector
-    from course_utils.sparse import encode_sparse_cached
+    from course_utils.korean_sparse import encode_sparse_cached
 
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
     calls = []
