@@ -1,4 +1,4 @@
-"""Command line: ``python -m course_utils {doctor,prefetch,run-notebooks,run-twice,warmup,build-static}``."""
+"""Command line: ``python -m course_utils {doctor,prefetch,run-notebooks,run-twice,warmup,build-static,sync-colab}``."""
 from __future__ import annotations
 
 import argparse
@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     t = sub.add_parser("run-twice", help="한 커널에서 노트북을 두 번 실행 (재실행 안전성 점검)")
     t.add_argument("paths", nargs="*", type=Path)
     sub.add_parser("warmup", help="오프라인 자산(ONNX 내보내기, 정적 모델 증류)과 numba 캐시를 미리 준비")
+    sub.add_parser("sync-colab", help="노트북의 Colab 배지와 설정 셀을 config.REPO_URL 에서 다시 씀")
     b = sub.add_parser("build-static", help="오프라인 정적 모델 두 개(MiniLM 증류: 영어, e5 증류: 한국어)를 한 번 만들어 캐시에 저장")
     b.add_argument("--force", action="store_true", help="이미 있어도 다시 증류")
     args = parser.parse_args(argv)
@@ -59,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         path = build_korean_static_model(force=args.force)
         print(f"정적 모델(한국어, e5 증류): {path.name} (캐시 폴더 안, {time.perf_counter() - start:.0f} s)")
+        return 0
+    if args.cmd == "sync-colab":
+        from .notebooks import sync_colab_cells
+
+        for path in sync_colab_cells():
+            print("갱신:", path.name)
         return 0
     if args.cmd == "warmup":
         from .warmup import main as warmup_main

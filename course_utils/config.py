@@ -30,6 +30,11 @@ PROFILES: tuple[str, ...] = ("offline", "full")
 PROFILE_ENV = "COURSE_PROFILE"
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_URL = "https://github.com/korean-embedding-course/embedding-vector-search"
+"""The course repository: the one place its address lives. The Colab badges and setup cells of the notebooks are
+generated from it (``python -m course_utils sync-colab``; ``tests/test_notebook_structure.py`` checks they match)."""
+COLAB_DIR = "/content/embedding-vector-search"
+"""Where the Colab setup cell clones the repository: an absolute path, so running the cell again changes nothing."""
 
 
 def on_colab() -> bool:

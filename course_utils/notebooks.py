@@ -7,12 +7,13 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from .config import REPO_ROOT
+from .config import COLAB_DIR, REPO_ROOT, REPO_URL
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 SKIP_MARK = "NBVAL_SKIP"
@@ -84,3 +85,52 @@ def run_all(paths: Sequence[Path] | None = None, *, inplace: bool = False, round
         print(f"| {r.path.name} | {r.seconds:.1f} | {'FAIL' if r.error else 'ok'} |")
     print(f"| **합계** | {sum(r.seconds for r in results):.1f} | |")
     return results
+
+
+# ------------------------------------------------------------------------------------------ Colab cells
+
+
+def colab_url(notebook: str | Path) -> str:
+    """The "Open in Colab" link of a notebook, from :data:`course_utils.config.REPO_URL`."""
+    repo = REPO_URL.removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{repo}/blob/main/notebooks/{Path(notebook).name}"
+
+
+def colab_setup_source() -> str:
+    """The setup cell every notebook starts with: on Colab it clones the repository into :data:`COLAB_DIR` (once),
+    installs the package (Colab's torch stays), and moves into ``notebooks/``; elsewhere it does nothing."""
+    return f"""# Colab에서만 실행됩니다: 저장소를 받고 코스 패키지를 설치합니다. 로컬(run_course.sh)에서는 아무 일도 하지 않습니다.
+import os
+import sys
+import warnings
+
+warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm의 위젯 안내 경고(진행 막대는 텍스트로 나옴)
+IN_COLAB = "google.colab" in sys.modules
+REPO_DIR = "{COLAB_DIR}"  # 절대 경로: 이 셀을 다시 실행해도 저장소를 두 번 받지 않음
+if IN_COLAB and not os.path.isdir(REPO_DIR):
+    !git clone -q --depth 1 {REPO_URL}.git {{REPO_DIR}}
+    %pip install -q -e {{REPO_DIR}}
+if IN_COLAB:
+    if REPO_DIR not in sys.path:
+        sys.path.insert(0, REPO_DIR)
+    os.chdir(os.path.join(REPO_DIR, "notebooks"))"""
+
+
+_BADGE = re.compile(r"\(https://colab\.research\.google\.com/github/[^)]*\)")
+
+
+def sync_colab_cells(paths: Sequence[Path] | None = None) -> list[Path]:
+    """Rewrite every notebook's Colab badge link and setup cell from :data:`REPO_URL`; the notebooks that changed."""
+    import nbformat
+
+    changed = []
+    for path in paths or list_notebooks():
+        nb = nbformat.read(path, as_version=4)
+        before = nbformat.writes(nb)
+        nb.cells[0].source = _BADGE.sub(f"({colab_url(path)})", nb.cells[0].source)
+        setup = next(c for c in nb.cells if c.cell_type == "code")
+        setup.source = colab_setup_source()
+        if nbformat.writes(nb) != before:
+            nbformat.write(nb, path)
+            changed.append(path)
+    return changed

@@ -81,3 +81,58 @@ def test_no_removed_qdrant_api_and_no_absolute_paths(path: Path) -> None:
     assert not REMOVED_QDRANT.search(src), "qdrant-client 1.20 removed search/recommend/...; use query_points"
     assert not ABS_PATH.search(src), "use paths relative to the repository"
     assert "data/" not in re.sub(r"#.*", "", src) or "data_dir" in src, "notebooks read data through course_utils"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_colab_badge_and_setup_cell_come_from_the_one_repository_url(path: Path) -> None:
+    """The repository URL lives in course_utils.config.REPO_URL; `python -m course_utils sync-colab` writes it here."""
+    from course_utils.config import COLAB_DIR, REPO_URL
+    from course_utils.notebooks import colab_setup_source, colab_url
+
+    cells = _cells(path)
+    assert f"({colab_url(path)})" in _src(cells[0]), "Colab 배지: python -m course_utils sync-colab 을 실행하세요"
+    setup = _src(next(c for c in cells if c["cell_type"] == "code"))
+    assert setup == colab_setup_source(), "설정 셀: python -m course_utils sync-colab 을 실행하세요"
+    assert REPO_URL in setup and COLAB_DIR.startswith("/"), "절대 경로로 받아야 두 번 실행해도 같다"
+
+
+def test_colab_setup_cell_twice_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the setup cell's logic twice as Colab would, with the clone and pip stubbed: one clone, one install,
+    the same working folder and sys.path afterwards."""
+    import os
+    import sys
+    import types
+
+    from course_utils.notebooks import colab_setup_source
+
+    repo = tmp_path / "content" / "embedding-vector-search"
+    calls: list[str] = []
+
+    def system(cmd: str) -> None:
+        calls.append(cmd)
+        if cmd.startswith("git clone"):
+            (repo / "notebooks").mkdir(parents=True)
+
+    src = colab_setup_source().replace('REPO_DIR = "/content/embedding-vector-search"', f'REPO_DIR = "{repo}"')
+    lines = []
+    for line in src.splitlines():  # IPython's ! and % lines, as the kernel would translate them
+        stripped = line.lstrip()
+        indent = line[: len(line) - len(stripped)]
+        if stripped.startswith("!"):
+            line = f"{indent}system(f{stripped[1:]!r})"
+        elif stripped.startswith("%pip"):
+            line = f"{indent}system(f{stripped[1:]!r})"
+        lines.append(line)
+    code = "\n".join(lines)
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.chdir(tmp_path)
+    saved_path = list(sys.path)
+    try:
+        for _ in range(2):
+            exec(compile(code, "<setup cell>", "exec"), {"system": system})
+            assert Path.cwd() == repo / "notebooks"
+        assert [c.split()[0] for c in calls] == ["git", "pip"], calls
+        assert sys.path.count(str(repo)) == 1
+    finally:
+        sys.path[:] = saved_path
+        os.chdir(tmp_path)
