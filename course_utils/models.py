@@ -207,7 +207,7 @@ class LateInteractionEncoder(LoadedModel):
             return None
         if kind not in ("query", "passage"):
             raise ValueError("kind 는 'query' 또는 'passage' 입니다.")
-        prefix = self.spec.query_prefix if kind == "query" else self.spec.passage_prefix
+        prefix = self.spec.prefix(kind)
         tok = self.model.tokenizer
         ids = tok(prefix + text, truncation=True, max_length=self.model.get_max_seq_length())["input_ids"]
         return tok.convert_ids_to_tokens(ids)
@@ -250,7 +250,7 @@ def _load_sentence_transformers(spec: ModelSpec, profile: str) -> tuple[Any, Cal
     model = st.SentenceTransformer(source, device=pick_device(), **kwargs)
 
     def encode(items: list[str], kind: str, batch_size: int, progress: bool) -> np.ndarray:
-        prefix = {"query": spec.query_prefix, "passage": spec.passage_prefix}.get(kind)  # "plain": none
+        prefix = spec.prefix(kind)  # "plain": none
         return model.encode(items, prompt=prefix or None, batch_size=batch_size, show_progress_bar=progress,
                             convert_to_numpy=True, normalize_embeddings=False)
 
@@ -301,7 +301,7 @@ def _load_fastembed_dense(spec: ModelSpec, profile: str) -> tuple[Any, Callable[
 
     def encode(items: list[str], kind: str, batch_size: int, progress: bool) -> np.ndarray:
         # FastEmbed's query_embed/passage_embed add no prefix for e5: add it here, as sentence-transformers' prompt=
-        prefix = spec.query_prefix if kind == "query" else spec.passage_prefix
+        prefix = spec.prefix(kind)
         fn = model.query_embed if kind == "query" else model.passage_embed
         return np.stack(list(fn([prefix + t for t in items] if prefix else items, batch_size=batch_size)))
 
@@ -366,7 +366,7 @@ def _load_late(spec: ModelSpec, profile: str) -> tuple[Any, Callable]:
         model = st.SentenceTransformer(source, device=pick_device(), **kwargs)
 
         def encode(items: list[str], kind: str) -> list[np.ndarray]:
-            prefix = spec.query_prefix if kind == "query" else spec.passage_prefix
+            prefix = spec.prefix(kind)
             out = model.encode(items, prompt=prefix or None, output_value="token_embeddings", convert_to_numpy=False)
             return [t.detach().cpu().numpy().astype(np.float32) for t in out]
 

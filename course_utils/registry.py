@@ -41,6 +41,10 @@ class ModelSpec:
         """A short row label for tables, from the spec itself (``extra["label"]`` or the id's last part)."""
         return str(self.extra.get("label") or self.model_id.rsplit("/", 1)[-1])
 
+    def prefix(self, kind: str) -> str:
+        """The text put before a ``kind`` input: ``query_prefix``, ``passage_prefix``, or ``""`` for ``"plain"``."""
+        return {"query": self.query_prefix, "passage": self.passage_prefix}.get(kind, "")
+
 
 @dataclass(frozen=True)
 class Unavailable:

@@ -118,9 +118,7 @@ def test_colab_setup_cell_twice_changes_nothing(tmp_path: Path, monkeypatch: pyt
     for line in src.splitlines():  # IPython's ! and % lines, as the kernel would translate them
         stripped = line.lstrip()
         indent = line[: len(line) - len(stripped)]
-        if stripped.startswith("!"):
-            line = f"{indent}system(f{stripped[1:]!r})"
-        elif stripped.startswith("%pip"):
+        if stripped.startswith(("!", "%pip")):
             line = f"{indent}system(f{stripped[1:]!r})"
         lines.append(line)
     code = "\n".join(lines)
