@@ -1,5 +1,7 @@
 """The stand-in hub (issue 11): which ids it covers, that it covers the registry, and that every full-profile role
-loads from it through ``course_utils.load_model`` with ``HF_HUB_OFFLINE=1`` and no connection attempted."""
+loads from it through ``course_utils.load_model`` with ``HF_HUB_OFFLINE=1`` and no connection attempted (plus, in
+the same process, the libraries directly: a pinned comparison model, a hub CrossEncoder, a PyLate-format folder
+through sentence-transformers' MultiVectorEncoder, Qdrant ``Document`` inference)."""
 from __future__ import annotations
 
 import json
@@ -104,6 +106,26 @@ for role, spec in FULL.items():
             row["shape"] = [len(vecs)]
             row["nnz"] = [len(v) for v in vecs]
     out[role] = row
+# the libraries directly, for ids no role loads: chapter 02's comparison (pinned), a hub CrossEncoder, a PyLate folder,
+# Qdrant's Document inference (FastEmbed through qdrant-client, which passes no cache_dir: FASTEMBED_CACHE_PATH)
+from sentence_transformers import CrossEncoder, MultiVectorEncoder, SentenceTransformer
+from course_utils.registry import REVISIONS
+st = SentenceTransformer("BAAI/bge-m3", revision=REVISIONS["BAAI/bge-m3"])
+out["lib:bge-m3"] = {"arch": type(st[0].auto_model).__name__, "shape": list(st.encode(texts).shape),
+                     "tokens": st.tokenizer.tokenize("안녕하세요")}
+ce = CrossEncoder("nlpai-lab/KURE-Reranker-base")
+out["lib:KURE-Reranker-base"] = {"arch": type(ce.model).__name__, "ranked": len(ce.rank(texts[0], texts))}
+mv = MultiVectorEncoder("nlpai-lab/KURE-v2")
+out["lib:KURE-v2"] = {"arch": type(mv[0].auto_model).__name__,
+                      "dims": sorted({int(m.shape[1]) for m in mv.encode_document(texts)})}
+from qdrant_client import QdrantClient, models
+client = QdrantClient(":memory:")
+client.create_collection("d", vectors_config=models.VectorParams(size=384, distance=models.Distance.COSINE))
+client.upsert("d", points=[models.PointStruct(id=i, vector=models.Document(text=t, model="BAAI/bge-small-en-v1.5"))
+                           for i, t in enumerate(texts)])
+hits = client.query_points("d", query=models.Document(text="cats", model="BAAI/bge-small-en-v1.5"), limit=2).points
+out["lib:qdrant-document"] = {"hits": len(hits)}
+client.close()
 print("RESULT " + json.dumps(out, ensure_ascii=False))
 """
 
@@ -123,7 +145,13 @@ def test_every_full_role_loads_from_the_hub_with_the_network_cut(hub: Path, tmp_
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT "))
     rows = json.loads(line[len("RESULT "):])
     roles = {r for r, s in registry.FULL.items() if isinstance(s, ModelSpec)}
+    libs = {k: rows.pop(k) for k in list(rows) if k.startswith("lib:")}
     assert set(rows) == roles
+    assert libs["lib:bge-m3"]["arch"] == "XLMRobertaModel" and libs["lib:bge-m3"]["shape"] == [3, 1024]
+    assert libs["lib:bge-m3"]["tokens"] == ["▁안녕하세요"]  # the real XLM-R unigram pieces
+    assert libs["lib:KURE-Reranker-base"] == {"arch": "XLMRobertaForSequenceClassification", "ranked": 3}
+    assert libs["lib:KURE-v2"] == {"arch": "ModernBertModel", "dims": [128]}
+    assert libs["lib:qdrant-document"] == {"hits": 2}
     for role, row in rows.items():
         spec = registry.FULL[role]
         assert standin_hub.STANDIN_BANNER in row["banner"] and "profile=full" in row["banner"], row
