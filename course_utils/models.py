@@ -248,7 +248,7 @@ def _st_source(spec: ModelSpec, profile: str) -> tuple[str, dict[str, Any]]:
     return spec.model_id, kwargs
 
 
-def _hub_snapshot(spec: ModelSpec) -> str:
+def _hub_snapshot(spec: ModelSpec, allow_patterns: list[str] | None = None) -> str:
     """The local folder of ``spec``'s pinned revision, downloaded if needed (offline: from the cache only).
 
     For libraries that take no ``revision`` (model2vec): ``prefetch`` downloads pinned commits, which writes no
@@ -257,7 +257,18 @@ def _hub_snapshot(spec: ModelSpec) -> str:
     from huggingface_hub import constants, snapshot_download
 
     revision = spec.revision or REVISIONS.get(spec.model_id)
-    return snapshot_download(spec.model_id, revision=revision, local_files_only=bool(constants.HF_HUB_OFFLINE))
+    return snapshot_download(spec.model_id, revision=revision, allow_patterns=allow_patterns,
+                             local_files_only=bool(constants.HF_HUB_OFFLINE))
+
+
+def _model2vec_patterns() -> list[str]:
+    """The files model2vec itself downloads (not, e.g., an ONNX export in the same repository)."""
+    try:
+        from model2vec.persistence.persistence import get_all_model2vec_paths
+
+        return [*get_all_model2vec_paths(), "README.md"]
+    except ImportError:  # another model2vec layout: its usual files
+        return ["*.json", "*.safetensors", "0_StaticEmbedding/*", "README.md"]
 
 
 def _load_sentence_transformers(spec: ModelSpec, profile: str) -> tuple[Any, Callable[..., np.ndarray]]:
@@ -413,7 +424,7 @@ def _load_static(spec: ModelSpec, profile: str) -> tuple[Any, Callable[..., np.n
             )
         model = m2v.StaticModel.from_pretrained(str(path))
     else:  # model2vec takes no revision: load the pinned snapshot's folder (see _hub_snapshot)
-        model = m2v.StaticModel.from_pretrained(_hub_snapshot(spec))
+        model = m2v.StaticModel.from_pretrained(_hub_snapshot(spec, _model2vec_patterns()))
 
     def encode(items: list[str], kind: str, batch_size: int, progress: bool) -> np.ndarray:
         return model.encode(items, batch_size=max(batch_size, 1024), show_progress_bar=progress)
