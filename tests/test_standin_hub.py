@@ -62,7 +62,7 @@ def hub() -> Path:
 def test_build_is_idempotent_small_and_stamped(hub: Path) -> None:
     stamp = standin_hub.read_stamp(hub)
     assert stamp and stamp["version"] == standin_hub.STANDIN_VERSION
-    assert stamp["build_seconds"] < 60, stamp  # measured 17-35 s on a busy 2-core machine
+    assert stamp["build_seconds"] < 120, stamp  # measured 24-35 s on a busy 2-core machine; a guard, not a goal
     assert stamp["bytes"] < 400e6, stamp
     t0 = time.perf_counter()
     assert standin_hub.build(hub, verbose=False) == hub
