@@ -1,5 +1,4 @@
-"""The capstone: a Korean news search system built from the course's parts, saved to a folder, reopened later (chapter 11;
-chapter 06 reuses its default fusion weights).
+"""The capstone: a Korean news search system built from the course's parts, saved to a folder, reopened later (chapters 06, 07, 11).
 
 Ingest -> Kiwi BM25 sparse vectors + dense vectors -> one hybrid Qdrant collection on a folder (local mode) or a
 server (``QDRANT_URL``) -> search with fusion, filters (category, date) and an optional reranking stage.
