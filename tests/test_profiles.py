@@ -5,7 +5,7 @@ import pytest
 
 from course_utils import config
 from course_utils.errors import ModelUnavailableError, UnknownRoleError
-from course_utils.registry import FULL, OFFLINE, REVISIONS, ROLES, ModelSpec, Unavailable, resolve
+from course_utils.registry import FULL, FULL_EXTRA, OFFLINE, REVISIONS, ROLES, ModelSpec, Unavailable, resolve
 
 
 @pytest.mark.parametrize("profile", ["offline", "full"])
@@ -17,15 +17,28 @@ def test_every_role_resolves(profile: str) -> None:
 def test_full_profile_has_the_models_the_course_teaches() -> None:
     ids = {s.model_id for s in FULL.values() if isinstance(s, ModelSpec)}
     for needed in ("sentence-transformers/all-MiniLM-L6-v2", "nlpai-lab/KURE-v1", "BAAI/bge-small-en-v1.5",
-                   "BAAI/bge-reranker-v2-m3"):
+                   "nlpai-lab/KURE-v2", "nlpai-lab/KURE-Reranker-base"):
         assert needed in ids
+    # the English/FastEmbed models the two roles had before stay loadable for chapters that want them
+    assert {s.model_id for s in FULL_EXTRA} == {"answerdotai/answerai-colbert-small-v1", "BAAI/bge-reranker-v2-m3"}
+
+
+def test_full_profile_late_interaction_and_reranker_are_korean() -> None:
+    late, rerank = FULL["late_interaction"], FULL["reranker"]
+    assert isinstance(late, ModelSpec) and isinstance(rerank, ModelSpec)
+    assert (late.backend, late.dim, late.revision) == ("st-multivector", 128, REVISIONS["nlpai-lab/KURE-v2"])
+    assert "ko" in late.languages and "ko" in rerank.languages
+    assert not (late.query_prefix or late.passage_prefix)  # the model adds its own [Q]/[D] markers
+    assert rerank.backend == "st-cross-encoder"
+    assert rerank.revision is None and rerank.model_id not in REVISIONS  # no public commit hash found: not pinned
 
 
 def test_pinned_revisions_are_commit_hashes() -> None:
     for model, rev in REVISIONS.items():
         assert len(rev) == 40 and int(rev, 16) >= 0, model
     for spec in FULL.values():
-        if isinstance(spec, ModelSpec) and spec.backend == "sentence-transformers":
+        if isinstance(spec, ModelSpec) and spec.backend.startswith(("sentence-transformers", "st-")) \
+                and spec.model_id in REVISIONS:
             assert spec.revision == REVISIONS[spec.model_id]
 
 
