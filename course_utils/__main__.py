@@ -1,4 +1,4 @@
-"""Command line: ``python -m course_utils {doctor,prefetch,run-notebooks,run-twice,warmup,build-static,sync-colab}``."""
+"""Command line: ``python -m course_utils {doctor,prefetch,run-notebooks,run-twice,run-solutions,warmup,build-static,sync-colab}``."""
 from __future__ import annotations
 
 import argparse
@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("paths", nargs="*", type=Path)
     t = sub.add_parser("run-twice", help="한 커널에서 노트북을 두 번 실행 (재실행 안전성 점검)")
     t.add_argument("paths", nargs="*", type=Path)
+    so = sub.add_parser("run-solutions", help="노트북을 실행한 뒤 같은 커널에서 연습 문제 풀이 코드를 실행하고 시간 출력")
+    so.add_argument("paths", nargs="*", type=Path)
     sub.add_parser("warmup", help="오프라인 자산(ONNX 내보내기, 정적 모델 증류)과 numba 캐시를 미리 준비")
     sub.add_parser("sync-colab", help="노트북의 Colab 배지와 설정 셀을 config.REPO_URL 에서 다시 씀")
     b = sub.add_parser("build-static", help="오프라인 정적 모델 두 개(MiniLM 증류: 영어, e5 증류: 한국어)를 한 번 만들어 캐시에 저장")
@@ -40,11 +42,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         prefetch.run(items)
         return 0
-    if args.cmd in ("run-notebooks", "run-twice"):
+    if args.cmd in ("run-notebooks", "run-twice", "run-solutions"):
         from .notebooks import run_all
 
         results = run_all(args.paths or None, inplace=getattr(args, "inplace", False),
-                          rounds=2 if args.cmd == "run-twice" else 1)
+                          rounds=2 if args.cmd == "run-twice" else 1, solutions=args.cmd == "run-solutions")
         return 1 if any(r.error for r in results) else 0
     if args.cmd == "build-static":
         import time

@@ -63,7 +63,7 @@ _LINK_MARK = "⟦link⟧"
 _CODE_MARK = "⟦code⟧"
 
 CITATION = re.compile(
-    r"⟦link⟧|https?://|출처|\bseed \d{3}\b|arXiv|\bet al\b|커밋|\bcommit\b"
+    r"⟦link⟧|https?://|출처|\bseed \d{3}(?!\d)|arXiv|\bet al\b|커밋|\bcommit\b"
     r"|\b(?:19|20)\d\d-\d\d(?:-\d\d)?\b"                  # a publication date: 2024-02-19, 2025-01
     r"|[A-Za-z가-힣.]\s*,?\s*(?:19|20)\d\d[a-z]?\s*[),]"     # (Santhanam 외, NAACL 2022) / (MinishLab, 2024)
 )
@@ -84,7 +84,7 @@ class Unit:
 
 
 def _chapters(text: str) -> frozenset[int]:
-    return frozenset(int(m) for m in re.findall(r"(?<!\d)(\d{1,2})\s*장(?![가-힣])", text))
+    return frozenset(int(m) for m in re.findall(r"(?<![\d.])(\d{1,2})\s*장(?![점면기애])", text))
 
 
 def is_cited(text: str) -> bool:
@@ -168,6 +168,7 @@ def _units(source: str, cell: int) -> list[Unit]:
 
 def _strip(text: str) -> str:
     """Markers and list numbering removed: the text whose numbers are figures."""
+    text = _protect(text)
     text = re.sub(r"^(?:[-*+]\s+)?\d+[.)]\s", " ", text)    # "1. " and "- 1) "
     text = re.sub(r"^(?:[-*+]\s+)?\[[a-z]\]\s", " ", text)   # footnote labels "[a] "
     return text.replace(_LINK_MARK, " ").replace(_CODE_MARK, " ")
@@ -212,19 +213,19 @@ class Number:
 
 
 def _unit_after(text: str, end: int) -> tuple[str, str]:
-    """What follows a number: ('latin', 'ms'), ('korean', '배'), ('ident', 'abc') (glued letters), or ('', '')."""
+    """What follows a number: ('latin', 'MB'), ('korean', '배'), ('ident', 'abc') (glued letters), or ('', '')."""
     rest = text[end:end + 12]
     m = re.match(r"(-?)([A-Za-z]+)", rest)
     if m:
-        unit = m.group(2).lower()
-        if unit in _LATIN_UNITS or m.group(1):
+        unit = m.group(2)
+        if unit.lower() in _LATIN_UNITS or m.group(1):
             return "latin", unit                                     # 15MB, 384-dim, 2-layer
         return "ident", unit                                         # 3b, 4bit: glued letters
-    m = re.match(r"(\s?)(%|[A-Za-z]+\b|[가-힣]+)", rest)
+    m = re.match(r"(\s?)(%|[A-Za-z]+(?![A-Za-z])|[가-힣]+)", rest)
     if m:
         word = m.group(2)
         if word == "%" or word.lower() in _LATIN_UNITS:
-            return "latin", word.lower()
+            return "latin", word
         if re.match(r"[가-힣]", word):
             return "korean", m.group(1) + word
     return "", ""
@@ -273,10 +274,10 @@ def prose_numbers(text: str, *, sections: frozenset[str] = frozenset()) -> list[
         multiplier = next((v for k, v in _KOREAN_MULTIPLIER if kind == "korean" and word.startswith(k)), None)
         if multiplier:
             scales = (1.0 / multiplier,)
-        elif unit in ("%",) or word.startswith("퍼센트"):
+        elif unit == "%" or word.startswith("퍼센트"):
             scales = (1.0, 100.0)
-        elif kind == "latin" and unit in ("k", "m"):
-            scales = (1.0, 1.0 / _LATIN_UNITS[unit])
+        elif kind == "latin" and unit.lower() in ("k", "m"):
+            scales = (1.0, 1.0 / _LATIN_UNITS[unit.lower()])
         has_unit = kind == "latin" or (kind == "korean" and (multiplier or word.startswith(_MEASURE_COUNTERS)))
         if not frac and len(parts[0]) == 1 and not has_unit:
             continue                                                # a single digit without a unit
@@ -461,7 +462,7 @@ def solutions(path: Path) -> list[Solution]:
         for m in _PY_BLOCK.finditer(details):
             indent, body = " " * len(m.group(1)), m.group(2)
             lines = [ln[len(indent):] if ln.startswith(indent) else ln.lstrip() for ln in body.splitlines()]
-            before = details[:m.start()]
+            before = details[:m.start()] + m.group(1)
             item = re.findall(r"^\s*(\d+)[.)]\s", before, re.M)
             label = f"ex{item[-1]}" if item else f"block{len(found) + 1}"
             found.append(Solution(Path(path).name, len(found) + 1, "\n".join(lines).rstrip() + "\n", label))
