@@ -18,11 +18,15 @@ links removed:
 
 - an output of the same notebook whose cell is compared by nbval (not ``# NBVAL_IGNORE_OUTPUT``: a figure quoted
   from an unchecked output drifts with the machine; say "위 출력" instead, or assert a bound), or
-- a numeric literal of a code cell of the notebook (a setting the code passes, ``k=30``, or a bound it asserts), or
+- a numeric literal of a code cell or of an exercise solution of the notebook (a setting the code passes,
+  ``k=30``, or a bound it asserts), or
 - an output of a chapter the same sentence names (``5장에서 ... 1만 점``), or
 - a source the same sentence (table row, or the table's header) cites: a link or URL, ``출처``, a publication date
   (``2024-02-19``, ``2025-01``), a year in parentheses after a name (``Santhanam et al., 2022)``), or one of the
   course's source documents (``seed 003``).
+
+Not checked: the learner's time budget (``**소요 시간**``) and the exercise prompts (``## 연습 문제`` up to
+``<details>``), which name settings to try, not results; the solutions are checked.
 
 **Vague magnitudes** of a measured quantity (time, size, a speed ratio: ``수십 초``, ``수백 MB``, ``수백 배``) carry
 no digits but are figures all the same: they need a source or a sentence that points at an output (``위 출력``).
@@ -350,6 +354,9 @@ ALLOWED: dict[tuple[str, str], str] = {
 }
 """(notebook prefix, number text) -> why the figure needs no output and no source. Keep it short."""
 
+_EXERCISE_PROMPTS = re.compile(r"^## 연습 문제.*?(?=<details>|\Z)", re.S | re.M)
+"""Exercise prompts name settings to try ("nlist를 6과 24로"), not results; their solutions are checked."""
+
 _EXEMPT_LINES = (
     "**소요 시간**",   # the learner's time budget in the introduction cell is guidance for planning, not a measurement
 )
@@ -407,6 +414,7 @@ def unsupported_numbers(path: Path, *, others: dict[int, list[float]] | None = N
     for index, cell in enumerate(nb["cells"]):
         if cell["cell_type"] == "markdown":
             source = "\n".join(ln for ln in _src(cell).splitlines() if not ln.lstrip().startswith(_EXEMPT_LINES))
+            source = _EXERCISE_PROMPTS.sub("\n", source)
             units.extend(_units(source, index))
     cited_values = [n.value for u in units if u.cited for n in prose_numbers(u.text, sections=sections)
                     if not n.vague]
