@@ -138,3 +138,33 @@ def test_solutions_parse_and_are_numbered_once(path: Path) -> None:
         compile(sol.code, f"{path.name} {sol.label}", "exec")
     labels = [s.label for s in sols]
     assert len(labels) == len(set(labels)), f"풀이 번호가 겹칩니다: {labels}"
+
+
+def test_nbval_runs_each_solution_after_the_notebook_and_fails_on_a_broken_one(tmp_path: Path) -> None:
+    """The conftest hook, end to end: one kernel, the notebook, its second round, then each solution (one kernel
+    start, about 10 s)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import nbformat
+
+    repo = Path(__file__).resolve().parents[1]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 99. 시험"), nbformat.v4.new_code_cell("x = 1\nprint(x)"),
+                nbformat.v4.new_markdown_cell(
+                    "## 정리\n\n## 연습 문제\n\n1. a\n2. b\n\n<details><summary>풀이</summary>\n\n"
+                    "1. ```python\n   print(x + 1)   # 노트북의 변수를 씀\n   ```\n"
+                    "2. ```python\n   raise ValueError('깨진 풀이')\n   ```\n</details>\n")]
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    nb.cells[1].execution_count = 1
+    nbformat.write(nb, str(tmp_path / "99_t.ipynb"))
+    shutil.copy(repo / "conftest.py", tmp_path / "conftest.py")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")]),
+           "COURSE_SKIP_RERUN": "0", "COURSE_SKIP_SOLUTIONS": "0"}
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", "--nbval",
+                          "--nbval-current-env", "-p", "no:xdist", "99_t.ipynb"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=300).stdout
+    assert "PASSED 99_t.ipynb::풀이 1 (ex1)" in out and "FAILED 99_t.ipynb::풀이 2 (ex2)" in out, out[-3000:]
+    assert "PASSED 99_t.ipynb::Cell 0 (2회차)" in out
