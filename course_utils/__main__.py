@@ -1,4 +1,4 @@
-"""Command line: ``python -m course_utils {doctor,prefetch,run-notebooks,run-twice,warmup,build-static,sync-colab,standin-hub}``."""
+"""Command line: ``python -m course_utils {doctor,prefetch,run-notebooks,run-twice,run-solutions,warmup,build-static,sync-colab,standin-hub}``."""
 from __future__ import annotations
 
 import argparse
@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("paths", nargs="*", type=Path)
     t = sub.add_parser("run-twice", help="한 커널에서 노트북을 두 번 실행 (재실행 안전성 점검)")
     t.add_argument("paths", nargs="*", type=Path)
+    so = sub.add_parser("run-solutions", help="노트북을 실행한 뒤 같은 커널에서 연습 문제 풀이 코드를 실행하고 시간 출력")
+    so.add_argument("paths", nargs="*", type=Path)
     h = sub.add_parser("standin-hub", help="full 프로필 모델의 대역(stand-in: 무작위 가중치, 실제 구조) 허브를 캐시에 생성")
     h.add_argument("--target", type=Path, default=None, help="생성 폴더 (기본: <캐시>/standin-hub)")
     h.add_argument("--force", action="store_true", help="최신이어도 다시 생성")
@@ -45,11 +47,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         prefetch.run(items)
         return 0
-    if args.cmd in ("run-notebooks", "run-twice"):
+    if args.cmd in ("run-notebooks", "run-twice", "run-solutions"):
         from .notebooks import run_all
 
         results = run_all(args.paths or None, inplace=getattr(args, "inplace", False),
-                          rounds=2 if args.cmd == "run-twice" else 1)
+                          rounds=2 if args.cmd == "run-twice" else 1, solutions=args.cmd == "run-solutions")
         return 1 if any(r.error for r in results) else 0
     if args.cmd == "build-static":
         import time

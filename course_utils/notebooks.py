@@ -3,6 +3,7 @@
 ``python -m course_utils run-notebooks``           run every notebook into a scratch folder, print times
 ``python -m course_utils run-notebooks --inplace`` regenerate the committed outputs (offline profile)
 ``python -m course_utils run-twice``               run each notebook twice in one kernel (re-run safety)
+``python -m course_utils run-solutions``           run each notebook, then its exercise solutions, with their times
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class Result:
     path: Path
     seconds: float
     error: str | None = None
+    solution_seconds: dict[str, float] | None = None
 
 
 def _client(nb, path: Path, timeout: int):  # type: ignore[no-untyped-def]
@@ -42,10 +44,17 @@ def _code_cells(nb):  # type: ignore[no-untyped-def]
     return [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code" and SKIP_MARK not in c.source]
 
 
-def execute(path: Path, *, inplace: bool = False, timeout: int = 600, rounds: int = 1) -> Result:
-    """Run every code cell of ``path`` (``rounds`` times in one kernel); write outputs back if ``inplace``."""
+def execute(path: Path, *, inplace: bool = False, timeout: int = 600, rounds: int = 1,
+            solutions: bool = False) -> Result:
+    """Run every code cell of ``path`` (``rounds`` times in one kernel); write outputs back if ``inplace``.
+
+    ``solutions``: then run each exercise solution (:func:`course_utils.truth.solutions`) in the same kernel and
+    time it; solutions are never written into the notebook.
+    """
     import nbformat
     from nbclient.exceptions import CellExecutionError
+
+    from .truth import solutions as find_solutions
 
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
@@ -54,36 +63,48 @@ def execute(path: Path, *, inplace: bool = False, timeout: int = 600, rounds: in
     client = _client(nb, path, timeout)
     start = time.perf_counter()
     error = None
+    timed: dict[str, float] | None = {} if solutions else None
     try:
         with client.setup_kernel():
             for _ in range(rounds):
                 client.execution_count = 0
                 for index, cell in _code_cells(nb):
                     client.execute_cell(cell, index)
+            for sol in find_solutions(path) if solutions else ():
+                cell = nbformat.v4.new_code_cell(sol.code)
+                t0 = time.perf_counter()
+                try:
+                    client.execute_cell(cell, len(nb.cells) - 1)
+                finally:
+                    timed[f"풀이 {sol.number} ({sol.label})"] = time.perf_counter() - t0  # type: ignore[index]
     except CellExecutionError as exc:
         error = str(exc).splitlines()[-1] if str(exc) else repr(exc)
         error = f"{error}\n{str(exc)[:2000]}"
     seconds = time.perf_counter() - start
     if inplace and error is None:
         nbformat.write(nb, path)
-    return Result(path, seconds, error)
+    return Result(path, seconds, error, timed)
 
 
-def run_all(paths: Sequence[Path] | None = None, *, inplace: bool = False, rounds: int = 1) -> list[Result]:
-    """Run notebooks one after another and print a time table (and errors)."""
+def run_all(paths: Sequence[Path] | None = None, *, inplace: bool = False, rounds: int = 1,
+            solutions: bool = False) -> list[Result]:
+    """Run notebooks one after another and print a time table (and errors, and each solution's time)."""
     os.environ.setdefault("PYTHONHASHSEED", "0")
     results = []
     for path in paths or list_notebooks():
         print(f"실행 중: {path.name} ...", flush=True)
-        res = execute(Path(path), inplace=inplace, rounds=rounds)
+        res = execute(Path(path), inplace=inplace, rounds=rounds, solutions=solutions)
         print(f"  {'실패' if res.error else '완료'} {res.seconds:6.1f} s", flush=True)
+        for name, sec in (res.solution_seconds or {}).items():
+            print(f"    {name}: {sec:.1f} s", flush=True)
         if res.error:
             print("  " + res.error.replace("\n", "\n  "), flush=True)
         results.append(res)
-    print("\n| notebook | seconds | status |\n|---|---:|---|")
+    print("\n| notebook | seconds | solutions (s) | status |\n|---|---:|---:|---|")
     for r in results:
-        print(f"| {r.path.name} | {r.seconds:.1f} | {'FAIL' if r.error else 'ok'} |")
-    print(f"| **합계** | {sum(r.seconds for r in results):.1f} | |")
+        sol = f"{sum(r.solution_seconds.values()):.1f}" if r.solution_seconds is not None else "-"
+        print(f"| {r.path.name} | {r.seconds:.1f} | {sol} | {'FAIL' if r.error else 'ok'} |")
+    print(f"| **합계** | {sum(r.seconds for r in results):.1f} | | |")
     return results
 
 
