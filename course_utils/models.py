@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from . import config
+from .claims import standin_hub_active
 from .assets import bm25_dir, e5_onnx_build_info, e5_onnx_dir, minilm_onnx_dir, rebuilt_e5_dir, static_model_dir
 from .errors import MissingPackageError, ModelUnavailableError
 from .registry import ROLES, ModelSpec, Unavailable, resolve
@@ -72,6 +73,10 @@ class LoadedModel:
             parts.append(f"대체: {self.fallback_from}")
         if self.spec.caveat:
             parts.append(f"주의: {self.spec.caveat}")
+        if self.profile == "full" and standin_hub_active():  # the hub is the stand-in hub: random weights
+            from .standin_hub import STANDIN_BANNER
+
+            parts.append(f"주의: {STANDIN_BANNER}")
         return " · ".join(parts)
 
 

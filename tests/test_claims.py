@@ -61,3 +61,16 @@ def test_a_role_name_stands_for_the_active_profiles_model(monkeypatch) -> None:
         claims.measured("x", "reranker")  # no offline model: nothing to claim about
     with pytest.raises(UnknownRoleError):
         claims.measured("x", "no_such_role")
+
+
+def test_banners_of_full_profile_loads_say_stand_in(monkeypatch) -> None:
+    from course_utils.models import LoadedModel
+
+    def banner(profile: str, spec) -> str:  # type: ignore[no-untyped-def]
+        return LoadedModel(role="ko_dense", profile=profile, spec=spec, reason="r", model=None).banner()
+
+    monkeypatch.delenv(claims.STANDIN_ENV, raising=False)
+    assert "대역(stand-in)" not in banner("full", FULL["ko_dense"])
+    monkeypatch.setenv(claims.STANDIN_ENV, "1")
+    assert "대역(stand-in) 허브의 무작위 가중치" in banner("full", FULL["ko_dense"])
+    assert "대역(stand-in) 허브" not in banner("offline", OFFLINE["ko_dense"])  # a real local model stays real
