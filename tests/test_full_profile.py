@@ -28,6 +28,7 @@ LEAD_FIXES = {"04", "06", "07", "11"}
 """Notebooks other helpers were rewriting when this test was written (issue 11): the lead fixes them after merging."""
 REPORT = Path(os.environ.get("COURSE_FULL_REPORT", REPO / "workspace" / "full_profile_claims.md"))
 _BANNER = re.compile(r"^\[모델\] .*$", re.M)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the colours of IPython tracebacks
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +69,7 @@ def _write_report(folder: Path) -> None:
         lines.append(f"### {r['notebook']}")
         lines += [f"- {s['claim']} — {s['reason']}" for s in r["skipped"]] or ["- (없음)"]
         if r["error"]:
-            lines += ["", "오류:", "```", r["error"][:3000], "```"]
+            lines += ["", "오류:", "```", _ANSI.sub("", r["error"])[:3000], "```"]
         lines.append("")
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=REPORT.parent, suffix=".md")
@@ -99,5 +100,5 @@ def test_notebook_runs_under_full_profile(path: Path, standin_env: dict[str, str
     print(f"{path.name}: {res.seconds:.1f} s, full 배너 {len(full_banners)}개, 건너뛴 주장 {len(skipped)}개 -> {REPORT}")
     for s in skipped:
         print(f"  [건너뜀] {s['claim']} ({s['reason']})")
-    assert res.error is None, f"{path.name} 가 full 프로필(대역 허브)에서 실패:\n{res.error}"
+    assert res.error is None, f"{path.name} 가 full 프로필(대역 허브)에서 실패:\n{_ANSI.sub('', res.error)}"
     assert not not_marked, "대역(stand-in)이라고 말하지 않는 full 프로필 배너:\n" + "\n".join(not_marked)
