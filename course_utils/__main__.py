@@ -1,4 +1,4 @@
-"""Command line: ``python -m course_utils {doctor,prefetch,run-notebooks,run-twice,warmup,build-static,sync-colab}``."""
+"""Command line: ``python -m course_utils {doctor,prefetch,run-notebooks,run-twice,warmup,build-static,sync-colab,standin-hub}``."""
 from __future__ import annotations
 
 import argparse
@@ -20,6 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("paths", nargs="*", type=Path)
     t = sub.add_parser("run-twice", help="한 커널에서 노트북을 두 번 실행 (재실행 안전성 점검)")
     t.add_argument("paths", nargs="*", type=Path)
+    h = sub.add_parser("standin-hub", help="full 프로필 모델의 대역(stand-in: 무작위 가중치, 실제 구조) 허브를 캐시에 생성")
+    h.add_argument("--target", type=Path, default=None, help="생성 폴더 (기본: <캐시>/standin-hub)")
+    h.add_argument("--force", action="store_true", help="최신이어도 다시 생성")
+    h.add_argument("--serve", action="store_true", help="생성 후 루프백 HTTP로 허브를 제공 (HF_ENDPOINT 로 prefetch 리허설)")
+    h.add_argument("--port", type=int, default=0, help="--serve 의 포트 (기본: 빈 포트)")
     sub.add_parser("warmup", help="오프라인 자산(ONNX 내보내기, 정적 모델 증류)과 numba 캐시를 미리 준비")
     sub.add_parser("sync-colab", help="노트북의 Colab 배지와 설정 셀을 config.REPO_URL 에서 다시 씀")
     b = sub.add_parser("build-static", help="오프라인 정적 모델 두 개(MiniLM 증류: 영어, e5 증류: 한국어)를 한 번 만들어 캐시에 저장")
@@ -66,6 +71,22 @@ def main(argv: list[str] | None = None) -> int:
 
         for path in sync_colab_cells():
             print("갱신:", path.name)
+        return 0
+    if args.cmd == "standin-hub":
+        from . import standin_hub
+
+        target = standin_hub.build(args.target, force=args.force)
+        env = standin_hub.standin_environment(target)
+        print("이 허브를 쓰려면:\n  " + " ".join(f"{k}={v}" for k, v in env.items()))
+        if args.serve:
+            from .hub_server import StandinHubServer
+
+            with StandinHubServer(target, port=args.port) as server:
+                print(f"HTTP 허브: HF_ENDPOINT={server.url}  (Ctrl+C 로 종료)", flush=True)
+                try:
+                    server.wait()
+                except KeyboardInterrupt:
+                    pass
         return 0
     if args.cmd == "warmup":
         from .warmup import main as warmup_main

@@ -117,3 +117,22 @@ def apply_offline_environment() -> None:
     dconf = sys.modules.get("datasets.config")
     if dconf is not None and hasattr(dconf, "HF_UPDATE_DOWNLOAD_COUNTS"):
         dconf.HF_UPDATE_DOWNLOAD_COUNTS = False
+
+
+def allow_downloads() -> None:
+    """Undo :func:`apply_offline_environment` for this process: ``prefetch`` downloads on purpose.
+
+    Importing ``course_utils`` outside Colab with ``COURSE_PROFILE`` unset selects ``offline`` and sets
+    ``HF_HUB_OFFLINE=1``, so ``python -m course_utils prefetch`` could never download anything (found by the
+    stand-in hub's HTTP rehearsal, issue 11).
+    """
+    import sys
+
+    for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+        os.environ[key] = "0"
+    for module, names in (("huggingface_hub.constants", ("HF_HUB_OFFLINE",)),
+                          ("datasets.config", ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))):
+        mod = sys.modules.get(module)
+        for name in names if mod is not None else ():
+            if hasattr(mod, name):
+                setattr(mod, name, False)

@@ -20,10 +20,10 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from . import config
-from .claims import standin_hub_active
 from .assets import bm25_dir, e5_onnx_build_info, e5_onnx_dir, minilm_onnx_dir, rebuilt_e5_dir, static_model_dir
 from .errors import MissingPackageError, ModelUnavailableError
-from .registry import ROLES, ModelSpec, Unavailable, resolve
+from .registry import REVISIONS, ROLES, ModelSpec, Unavailable, resolve
+from .standin_hub import STANDIN_BANNER, STANDIN_ENV
 from .wheels import gt_minilm_path, quiet_hf_progress, require, splade_tiny_path
 
 __all__ = [
@@ -73,10 +73,9 @@ class LoadedModel:
             parts.append(f"대체: {self.fallback_from}")
         if self.spec.caveat:
             parts.append(f"주의: {self.spec.caveat}")
-        if self.profile == "full" and standin_hub_active():  # the hub is the stand-in hub: random weights
-            from .standin_hub import STANDIN_BANNER
-
-            parts.append(f"주의: {STANDIN_BANNER}")
+        if self.profile == "full" and os.environ.get(STANDIN_ENV) == "1":
+            # course_utils.standin_hub.use_standin_hub: the full profile's ids, loaded from random stand-ins
+            parts.append(STANDIN_BANNER)
         return " · ".join(parts)
 
 
@@ -260,6 +259,29 @@ def _st_source(spec: ModelSpec, profile: str) -> tuple[str, dict[str, Any]]:
     return spec.model_id, kwargs
 
 
+def _hub_snapshot(spec: ModelSpec, allow_patterns: list[str] | None = None) -> str:
+    """The local folder of ``spec``'s pinned revision, downloaded if needed (offline: from the cache only).
+
+    For libraries that take no ``revision`` (model2vec): ``prefetch`` downloads pinned commits, which writes no
+    ``refs/main``, so loading by bare id after a prefetch fails offline; the pinned snapshot is always there.
+    """
+    from huggingface_hub import constants, snapshot_download
+
+    revision = spec.revision or REVISIONS.get(spec.model_id)
+    return snapshot_download(spec.model_id, revision=revision, allow_patterns=allow_patterns,
+                             local_files_only=bool(constants.HF_HUB_OFFLINE))
+
+
+def _model2vec_patterns() -> list[str]:
+    """The files model2vec itself downloads (not, e.g., an ONNX export in the same repository)."""
+    try:
+        from model2vec.persistence.persistence import get_all_model2vec_paths
+
+        return [*get_all_model2vec_paths(), "README.md"]
+    except ImportError:  # another model2vec layout: its usual files
+        return ["*.json", "*.safetensors", "0_StaticEmbedding/*", "README.md"]
+
+
 def _load_sentence_transformers(spec: ModelSpec, profile: str) -> tuple[Any, Callable[..., np.ndarray]]:
     st = require("sentence_transformers", "sentence-transformers")
     source, kwargs = _st_source(spec, profile)
@@ -412,8 +434,8 @@ def _load_static(spec: ModelSpec, profile: str) -> tuple[Any, Callable[..., np.n
                 "(약 2분, model2vec[distill] 필요)."
             )
         model = m2v.StaticModel.from_pretrained(str(path))
-    else:
-        model = m2v.StaticModel.from_pretrained(spec.model_id)
+    else:  # model2vec takes no revision: load the pinned snapshot's folder (see _hub_snapshot)
+        model = m2v.StaticModel.from_pretrained(_hub_snapshot(spec, _model2vec_patterns()))
 
     def encode(items: list[str], kind: str, batch_size: int, progress: bool) -> np.ndarray:
         return model.encode(items, batch_size=max(batch_size, 1024), show_progress_bar=progress)

@@ -61,7 +61,11 @@ def format_plan(items: list[PlanItem]) -> str:
 
 
 def run(items: list[PlanItem]) -> None:
-    """Download every item of the plan (needs internet)."""
+    """Download every item of the plan (needs internet, or ``HF_ENDPOINT`` pointing at a hub such as the
+    stand-in hub's HTTP server, :mod:`course_utils.hub_server`)."""
+    from . import config
+
+    config.allow_downloads()  # importing course_utils outside Colab set HF_HUB_OFFLINE=1 (offline profile)
     from huggingface_hub import snapshot_download
 
     for it in items:

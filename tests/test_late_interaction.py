@@ -9,7 +9,7 @@ from qdrant_client import models
 
 from course_utils.errors import SearchInputError
 from course_utils.late_interaction import (
-    encode_multivectors_cached, maxsim, maxsim_alignment, maxsim_scores, memory_per_document, multivector_bytes,
+    MaxSimIndex, encode_multivectors_cached, maxsim, maxsim_alignment, maxsim_scores, memory_per_document, multivector_bytes,
     rank_maxsim,
 )
 from course_utils.qdrant_utils import get_client
@@ -42,6 +42,56 @@ def test_equals_qdrant_multivector_scores() -> None:
         assert [i for i, _ in rank_maxsim(QUERY, DOCS, k=5)] == [h.id for h in hits[:5]]
     finally:
         client.close()
+
+
+def test_maxsim_index_equals_the_loop_and_qdrant_rescoring() -> None:
+    ids = [f"d{i}" for i in range(len(DOCS))]
+    index = MaxSimIndex(DOCS, ids=ids)
+    assert np.allclose(index.scores(QUERY), maxsim_scores(QUERY, DOCS), atol=1e-5)
+    assert [ids[i] for i, _ in rank_maxsim(QUERY, DOCS, k=5)] == [d for d, _ in index.search(QUERY, 5)]
+    # a second stage sees only the candidates it is given
+    cands = ["d3", "d7", "d1", "d9"]
+    got = index.search(QUERY, 3, candidates=cands)
+    assert {d for d, _ in got} <= set(cands) and len(got) == 3
+    best = sorted(cands, key=lambda d: -maxsim(QUERY, DOCS[ids.index(d)]))[:3]
+    assert [d for d, _ in got] == best
+    # the same as Qdrant's prefetch -> MaxSim query on those candidates
+    client = get_client()
+    try:
+        client.create_collection("mv2", vectors_config={
+            "d": models.VectorParams(size=6, distance=models.Distance.COSINE),
+            "mv": models.VectorParams(size=6, distance=models.Distance.COSINE, multivector_config=models.MultiVectorConfig(
+                comparator=models.MultiVectorComparator.MAX_SIM))})
+        client.upsert("mv2", [models.PointStruct(id=i, vector={"d": m.mean(axis=0).tolist(), "mv": m.tolist()})
+                              for i, m in enumerate(DOCS)])
+        q_dense = QUERY.mean(axis=0).tolist()
+        first = client.query_points("mv2", query=q_dense, using="d", limit=4).points
+        hits = client.query_points("mv2", prefetch=models.Prefetch(query=q_dense, using="d", limit=4),
+                                   query=QUERY.tolist(), using="mv", limit=3).points
+        mine = index.search(QUERY, 3, candidates=[ids[p.id] for p in first])
+        assert [ids[h.id] for h in hits] == [d for d, _ in mine]
+        assert np.allclose([h.score for h in hits], [s for _, s in mine], atol=1e-4)
+    finally:
+        client.close()
+    run = index.run({"q1": QUERY}, k=2, candidates={"q1": {"d3": 1.0, "d7": 0.5}})
+    assert set(run["q1"]) == {"d3", "d7"}
+    assert "12 documents" in repr(index)
+
+
+def test_maxsim_index_clear_errors() -> None:
+    with pytest.raises(SearchInputError, match="비어"):
+        MaxSimIndex([])
+    with pytest.raises(SearchInputError, match="차원"):
+        MaxSimIndex([np.ones((2, 3)), np.ones((2, 4))])
+    with pytest.raises(SearchInputError, match="중복"):
+        MaxSimIndex(DOCS[:2], ids=["a", "a"])
+    index = MaxSimIndex(DOCS)
+    with pytest.raises(SearchInputError, match="차원"):
+        index.scores(np.ones((3, 5)))
+    with pytest.raises(SearchInputError, match="후보 id"):
+        index.search(QUERY, 2, candidates=[99])
+    with pytest.raises(SearchInputError, match="1단계 결과에 없는"):
+        index.run({"q": QUERY}, candidates={})
 
 
 def test_alignment_explains_the_score() -> None:
