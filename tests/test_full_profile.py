@@ -16,11 +16,12 @@ import json
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
-from course_utils.notebooks import execute, list_notebooks
+from course_utils.notebooks import Result, execute, list_notebooks
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = list_notebooks(REPO / "notebooks")
@@ -85,7 +86,11 @@ def test_notebook_runs_under_full_profile(path: Path, standin_env: dict[str, str
     for key, value in {**standin_env, "COURSE_CLAIMS_LOG": str(claims_log), "PYTHONHASHSEED": "0",
                        "COURSE_WORK_DIR": str(tmp_path / "work")}.items():
         monkeypatch.setenv(key, value)  # the kernel inherits this process's environment; restored after the test
-    res = execute(path, timeout=600)
+    start = time.perf_counter()
+    try:
+        res = execute(path, timeout=600)
+    except Exception as exc:  # a dead kernel or a cell timeout: reported like a cell error
+        res = Result(path, time.perf_counter() - start, f"{type(exc).__name__}: {exc}")
     skipped = [json.loads(x) for x in claims_log.read_text(encoding="utf-8").splitlines()] if claims_log.exists() else []
     banners = _BANNER.findall(_stdout(res.notebook)) if res.notebook is not None else []
     full_banners = [b for b in banners if "profile=full" in b]

@@ -153,3 +153,22 @@ def test_sparse_only_collection_without_idf() -> None:
         assert cfg.modifier in (None, models.Modifier.NONE)
     finally:
         eng.close()
+
+
+def test_wsum_by_hand_equals_engine(engine: HybridEngine) -> None:
+    from course_utils.fusion import wsum
+
+    kw = dict(dense=Q.dense, sparse=Q.sparse, k=10, prefetch_k=10)
+    lists = [[(h.doc_id, h.score) for h in engine.search(mode=m, **kw)] for m in ("dense", "sparse")]
+    for weights, scale in (((0.5, 0.5), None), ((0.45, 0.55), 5.0), ((1.0, 0.0), 5.0)):
+        fused = engine.search(mode="wsum", wsum_weights=weights, sparse_scale=scale, **kw)
+        mine = wsum(lists, weights, norms=["min-max", "min-max" if scale is None else scale], limit=10)
+        assert _ids(fused) == [d for d, _ in mine]
+        assert [h.score for h in fused] == pytest.approx([s for _, s in mine])
+    assert _ids(engine.search(mode="wsum", wsum_weights=(1.0, 0.0), **kw)) == [d for d, _ in lists[0]]
+    with pytest.raises(SearchInputError, match="mode='wsum'"):
+        engine.search(mode="rrf", wsum_weights=(0.5, 0.5), **kw)
+    with pytest.raises(SearchInputError, match="양수"):
+        engine.search(mode="wsum", sparse_scale=0.0, **kw)
+    with pytest.raises(SearchInputError, match="두 개"):
+        engine.search(mode="wsum", wsum_weights=(1.0,), **kw)

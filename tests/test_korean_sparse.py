@@ -122,3 +122,29 @@ def test_sparse_cache_round_trip(tmp_path, monkeypatch) -> None:
     second = encode_sparse_cached(enc, ["ab", "abc"])
     assert calls == ["passage"]
     assert [len(v) for v in second] == [2, 3] and second[1].dot(first[1]) == pytest.approx(0.75)
+
+
+def test_max_score_bounds_every_document_score(encoder: KoreanBM25Encoder) -> None:
+    assert encoder.n_docs == len(DOCS) and encoder.doc_freq[token_id("법률")] == 2
+    client = get_client()
+    try:
+        client.create_collection("bm25max", vectors_config={},
+                                 sparse_vectors_config={"bm25": encoder.sparse_vector_params()})
+        client.upsert("bm25max", [models.PointStruct(id=i, vector={"bm25": v.to_qdrant()})
+                                  for i, v in enumerate(encoder.encode_documents(DOCS))])
+        for query in ("헌법 개정", "법률 제정", "국회의 예산", "헌법 우주선"):
+            q = encoder.encode_query(query)
+            ceiling = encoder.max_score(q)
+            expected = (encoder.k1 + 1) * sum(encoder.idf(encoder.doc_freq.get(t, 0), len(DOCS))
+                                              for t in q.indices.tolist())
+            assert ceiling == pytest.approx(expected)
+            hits = client.query_points("bm25max", query=q.to_qdrant(), using="bm25", limit=4).points
+            assert all(0 < h.score < ceiling for h in hits)
+    finally:
+        client.close()
+    # reopened from saved statistics: the same ceiling
+    saved = KoreanBM25Encoder(avg_len=encoder.avg_len, doc_freq=encoder.doc_freq, n_docs=encoder.n_docs)
+    q = encoder.encode_query("법률 제정")
+    assert saved.max_score(q) == pytest.approx(encoder.max_score(q))
+    with pytest.raises(SearchInputError, match="fit"):
+        KoreanBM25Encoder(avg_len=10.0).max_score(q)

@@ -136,3 +136,28 @@ def test_principal_axes_are_orthonormal_and_ordered() -> None:
         principal_axes(x[:1])
     with pytest.raises(SearchInputError):
         principal_axes(np.full((3, 2), np.nan))
+
+
+def test_interleaved_rates_take_turns_and_ratio_spread() -> None:
+    from course_utils.measure import interleaved_rates, ratio_spread
+
+    calls: list[str] = []
+
+    def make(name: str, seconds: float):
+        def encode(items):
+            calls.append(name)
+            time.sleep(seconds)
+            return items
+        return encode
+
+    rates = interleaved_rates({"slow": make("slow", 0.02), "fast": make("fast", 0.005)}, ["a"] * 4, rounds=3)
+    assert calls == ["slow", "fast"] * 4            # one warm-up each, then turns, round after round
+    assert {k: len(v) for k, v in rates.items()} == {"slow": 3, "fast": 3}
+    spread = ratio_spread(rates, "fast", "slow")
+    assert spread["min"] <= spread["median"] <= spread["max"] and spread["min"] > 1.5
+    with pytest.raises(SearchInputError):
+        ratio_spread(rates, "fast", "missing")
+    with pytest.raises(SearchInputError):
+        interleaved_rates({"x": make("x", 0)}, [])
+    with pytest.raises(SearchInputError):
+        interleaved_rates({}, ["a"])

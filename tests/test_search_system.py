@@ -7,7 +7,7 @@ import pytest
 from course_utils import load_model
 from course_utils.data import load_corpus_records
 from course_utils.errors import SearchInputError
-from course_utils.search_system import CONFIG_FILE, FORMAT_VERSION, NewsSearch
+from course_utils.search_system import CONFIG_FILE, DEFAULT_PIPELINE, FORMAT_VERSION, NewsSearch
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +46,28 @@ def test_filters_restrict_category_and_date(system) -> None:
 
 
 def test_every_mode_and_run(system, records) -> None:
-    for mode in ("dense", "sparse", "rrf", "dbsf"):
+    for mode in ("dense", "sparse", "rrf", "dbsf", "wsum"):
         assert len(system.search("금리", k=5, mode=mode)) >= 1
     run = system.run({"q1": records[0]["title"], "q2": records[1]["title"]}, k=5)
     assert set(run) == {"q1", "q2"} and records[0]["_id"] in run["q1"]
+
+
+def test_default_is_the_recommended_pipeline(system, records) -> None:
+    """search/run without options = DEFAULT_PIPELINE (wsum, BM25 divided by the query's ceiling), chosen in ch11."""
+    assert DEFAULT_PIPELINE["mode"] == "wsum" and sum(DEFAULT_PIPELINE["wsum_weights"]) == pytest.approx(1.0)
+    query = "가격 인상"
+    ceiling = system.sparse.max_score(system.sparse.encode_query(query))
+    explicit = system.search(query, k=5, mode="wsum", wsum_weights=DEFAULT_PIPELINE["wsum_weights"],
+                             prefetch_k=DEFAULT_PIPELINE["prefetch_k"], sparse_scale=ceiling)
+    default = system.search(query, k=5)
+    assert [h.doc_id for h in default] == [h.doc_id for h in explicit]
+    assert [h.score for h in default] == pytest.approx([h.score for h in explicit])
+    assert [h.doc_id for h in system.search(query, k=5, mode="rrf")] != [] and ceiling > 0
+    run = system.run({"q": query}, k=5)
+    assert list(run["q"]) == [h.doc_id for h in default]
+    # an override changes only what it names (the default weights stay)
+    dense_only = system.search(query, k=5, wsum_weights=(1.0, 0.0))
+    assert [h.doc_id for h in dense_only] == [h.doc_id for h in system.search(query, k=5, mode="dense")]
 
 
 def test_reranker_stage_reorders_candidates(system) -> None:
@@ -60,6 +78,10 @@ def test_reranker_stage_reorders_candidates(system) -> None:
     hits = system.search("가격", k=5, reranker=LengthReranker(), rerank_k=20)
     lengths = [len(h.payload["text"]) for h in hits]
     assert lengths == sorted(lengths, reverse=True)
+    # one argument adds the stage to the default pipeline, in run() too; it only reorders that pipeline's candidates
+    candidates = {h.doc_id for h in system.search("가격", k=20)}
+    run = system.run({"q": "가격"}, k=5, reranker=LengthReranker(), rerank_k=20)
+    assert list(run["q"]) == [h.doc_id for h in hits] and set(run["q"]) <= candidates
 
 
 def test_save_and_reopen_gives_the_same_results(tmp_path, records, dense) -> None:
@@ -77,8 +99,9 @@ def test_saved_format_is_written_and_older_folders_are_refused(tmp_path, records
     folder = tmp_path / "fmt"
     NewsSearch.build(folder, records[:10], dense=dense).close()
     cfg = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
-    assert cfg["format"] == FORMAT_VERSION == 2
-    for old in (1, None):  # format 1 (other point ids) and a config written before formats were recorded
+    assert cfg["format"] == FORMAT_VERSION == 3
+    # format 1 (other point ids), 2 (no BM25 document frequencies) and a config written before formats were recorded
+    for old in (1, 2, None):
         cfg["format"] = old
         (folder / CONFIG_FILE).write_text(json.dumps(cfg), encoding="utf-8")
         with pytest.raises(SearchInputError, match="예전 형식") as err:
