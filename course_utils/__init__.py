@@ -37,9 +37,10 @@ from .errors import (  # noqa: E402
     CourseError, DataError, MissingPackageError, ModelUnavailableError, SearchInputError, UnknownRoleError,
 )
 from .models import load_model, pick_device, role_status  # noqa: E402
+from .claims import measured  # noqa: E402
 
 __all__ = [
     "__version__", "active_profile", "cache_dir", "data_dir", "work_dir", "load_model", "pick_device",
-    "role_status", "CourseError", "DataError", "MissingPackageError", "ModelUnavailableError",
+    "role_status", "measured", "CourseError", "DataError", "MissingPackageError", "ModelUnavailableError",
     "SearchInputError", "UnknownRoleError",
 ]

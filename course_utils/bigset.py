@@ -33,6 +33,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from .assets import minilm_onnx_dir
+from .claims import standin_hub_active
 from .config import cache_dir
 from .embed_cache import cached_array, cached_json
 from .errors import SearchInputError
@@ -184,7 +185,8 @@ def docstring_vectors(n_base: int = 50_000, n_queries: int = 500, *, encoder: An
     if encoder is None:
         encoder = load_model("static", verbose=verbose)
     name = str(getattr(encoder, "name", type(encoder).__name__))
-    vec_path = _folder(n_base + n_queries, seed) / f"vectors-{_slug(name)}.npy"
+    standin = "-standin" if standin_hub_active() else ""  # random stand-in vectors never answer for the real model's
+    vec_path = _folder(n_base + n_queries, seed) / f"vectors-{_slug(name)}{standin}.npy"
 
     def build() -> tuple[np.ndarray, dict[str, Any]]:
         t0 = time.perf_counter()

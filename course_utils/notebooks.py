@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from .config import COLAB_DIR, REPO_ROOT, REPO_URL
 
@@ -31,6 +31,8 @@ class Result:
     seconds: float
     error: str | None = None
     solution_seconds: dict[str, float] | None = None
+    notebook: Any = field(default=None, repr=False)
+    """The executed notebook (``nbformat.NotebookNode``, outputs included), e.g. to read the banners it printed."""
 
 
 def _client(nb, path: Path, timeout: int):  # type: ignore[no-untyped-def]
@@ -83,7 +85,7 @@ def execute(path: Path, *, inplace: bool = False, timeout: int = 600, rounds: in
     seconds = time.perf_counter() - start
     if inplace and error is None:
         nbformat.write(nb, path)
-    return Result(path, seconds, error, timed)
+    return Result(path, seconds, error, timed, nb)
 
 
 def run_all(paths: Sequence[Path] | None = None, *, inplace: bool = False, rounds: int = 1,

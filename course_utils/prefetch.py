@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .registry import COMPARISON_MODELS, FULL, FULL_EXTRA, REVISIONS, ModelSpec, Unavailable
+from .registry import CHAPTER_MODELS, COMPARISON_MODELS, FULL, FULL_EXTRA, REVISIONS, ModelSpec, Unavailable
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ def plan(target: Path | None = None, with_comparison: bool = False) -> list[Plan
     seen: set[tuple[str, str]] = set()
     specs: list[tuple[str, ModelSpec]] = [(r, s) for r, s in FULL.items() if isinstance(s, ModelSpec)]
     specs += [("영어/FastEmbed 대안", s) for s in FULL_EXTRA]  # registry.FULL_EXTRA: chapters may load_spec them
+    specs += [("8·9장", s) for s in CHAPTER_MODELS]  # the MRL static model chapters 08/09 load under full
     if with_comparison:
         specs += [("ch02-비교", s) for s in COMPARISON_MODELS]
     for role, spec in specs:

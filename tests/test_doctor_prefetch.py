@@ -36,6 +36,7 @@ def test_prefetch_plan_pins_revisions(tmp_path) -> None:
     ids = {i.model_id: i for i in items}
     assert ids["nlpai-lab/KURE-v1"].revision == "d14c8a9423946e268a0c9952fecf3a7aabd73bd9"
     assert "BAAI/bge-m3" in ids and "nlpai-lab/KoE5" in ids
+    assert ids["sentence-transformers/static-retrieval-mrl-en-v1"].revision == "f60985c706f192d45d218078e49e5a8b6f15283a"
     assert all(i.target.parent == tmp_path for i in items)
     assert len({(i.model_id, i.target) for i in items}) == len(items)  # no duplicates
     # the same id through FastEmbed (its own ONNX repo, no revision) and sentence-transformers (pinned) is two downloads

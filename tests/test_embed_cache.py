@@ -50,6 +50,15 @@ def test_cache_key_is_unchanged() -> None:
         "fake/model", "offline", "query", ["a"], "fake")
 
 
+def test_standin_vectors_have_their_own_key(monkeypatch) -> None:
+    """Vectors made by the stand-in hub's random weights never answer for the real full-profile model."""
+    monkeypatch.delenv("COURSE_STANDIN_HUB", raising=False)
+    real = embed_cache.cache_key("nlpai-lab/KURE-v1", "full", "passage", ["a"], "sentence-transformers")
+    monkeypatch.setenv("COURSE_STANDIN_HUB", "1")
+    standin = embed_cache.cache_key("nlpai-lab/KURE-v1", "full", "passage", ["a"], "sentence-transformers")
+    assert standin != real and "-full-standin-" in standin
+
+
 def test_dense_cache_file_is_where_warmup_put_it(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
     enc = FakeEncoder()

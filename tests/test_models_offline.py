@@ -60,6 +60,7 @@ def test_splade_vectors_have_vocabulary_terms() -> None:
     terms = [t for t, _ in sp.top_terms(vec, 10)]
     assert "seoul" in terms and len(vec) > 3
     assert np.all(vec.values > 0)
+    assert sp.tokenize("The weather in Seoul") == ["the", "weather", "in", "seoul"]
 
 
 def test_bm25_role_is_sparse_with_idf_free_weights() -> None:
@@ -68,6 +69,8 @@ def test_bm25_role_is_sparse_with_idf_free_weights() -> None:
     assert len(v) == 3  # no stop-word list offline: 'and' is kept
     with pytest.raises(ModelUnavailableError):
         bm.top_terms(v)
+    with pytest.raises(ModelUnavailableError):
+        bm.tokenize("cats and dogs")
 
 
 def test_late_interaction_stand_in_returns_token_matrices() -> None:

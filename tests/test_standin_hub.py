@@ -23,6 +23,7 @@ COVERED_HUB = {
     "sentence-transformers/all-MiniLM-L6-v2", "intfloat/multilingual-e5-small", "intfloat/multilingual-e5-large",
     "nlpai-lab/KoE5", "nlpai-lab/KURE-v1", "BAAI/bge-m3", "BAAI/bge-reranker-v2-m3", "nlpai-lab/KURE-Reranker-base",
     "nlpai-lab/KURE-v2", "minishlab/potion-multilingual-128M",
+    "sentence-transformers/static-retrieval-mrl-en-v1",  # registry.CHAPTER_MODELS (chapters 08, 09)
 }
 COVERED_FASTEMBED = {
     "BAAI/bge-small-en-v1.5", "intfloat/multilingual-e5-large", "prithivida/Splade_PP_en_v1", "Qdrant/bm25",
@@ -84,7 +85,7 @@ import numpy as np
 from course_utils import standin_hub
 standin_hub.use_standin_hub(sys.argv[1], build_if_missing=False)
 from course_utils import netguard, load_model
-from course_utils.registry import FULL, ModelSpec
+from course_utils.registry import FULL, MRL_STATIC, ModelSpec
 netguard.install()
 texts = ["서울의 오늘 날씨는 맑습니다", "A completely different English sentence about cats.", "검색 엔진"]
 out = {}
@@ -126,6 +127,9 @@ client.upsert("d", points=[models.PointStruct(id=i, vector=models.Document(text=
 hits = client.query_points("d", query=models.Document(text="cats", model="BAAI/bge-small-en-v1.5"), limit=2).points
 out["lib:qdrant-document"] = {"hits": len(hits)}
 client.close()
+mrl = SentenceTransformer("sentence-transformers/static-retrieval-mrl-en-v1",  # chapters 08/09, pinned
+                          revision=MRL_STATIC.revision)
+out["lib:static-mrl"] = {"module": type(mrl[0]).__name__, "shape": list(mrl.encode(texts).shape)}
 print("RESULT " + json.dumps(out, ensure_ascii=False))
 """
 
@@ -152,6 +156,7 @@ def test_every_full_role_loads_from_the_hub_with_the_network_cut(hub: Path, tmp_
     assert libs["lib:KURE-Reranker-base"] == {"arch": "XLMRobertaForSequenceClassification", "ranked": 3}
     assert libs["lib:KURE-v2"] == {"arch": "ModernBertModel", "dims": [128]}
     assert libs["lib:qdrant-document"] == {"hits": 2}
+    assert libs["lib:static-mrl"] == {"module": "StaticEmbedding", "shape": [3, 1024]}
     for role, row in rows.items():
         spec = registry.FULL[role]
         assert standin_hub.STANDIN_BANNER in row["banner"] and "profile=full" in row["banner"], row

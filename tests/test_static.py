@@ -36,6 +36,23 @@ def test_mean_of_tokens_equals_encode(tiny_model) -> None:  # type: ignore[no-un
     assert np.allclose(by_hand, np.array([0.1, 2, 3]) / np.linalg.norm([0.1, 2, 3]), atol=1e-6)
 
 
+def test_mean_of_tokens_follows_token_mapping_and_weights() -> None:
+    """A vocabulary-quantized model (potion-style: tokens share rows through ``token_mapping``, scaled by
+    ``weights``): the by-hand mean is what model2vec's encode computes."""
+    from model2vec import StaticModel
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    vocab = {"[UNK]": 0, "the": 1, "cat": 2, "sat": 3, "mat": 4}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    rows = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=np.float32)
+    model = StaticModel(vectors=rows, tokenizer=tok, config={"hidden_dim": 3}, normalize=True,
+                        token_mapping=np.array([0, 0, 1, 2, 2]), weights=np.array([1, 0.5, 2, 1, 3], dtype=np.float32))
+    for text in ("the cat sat", "mat cat"):
+        assert np.allclose(mean_of_tokens(model, text), model.encode([text])[0], atol=1e-6)
+    assert [round(n, 3) for _, n in token_table(model, "the mat")] == [0.5, 3.0]
+
+
 def test_token_table_shows_short_vectors_for_frequent_tokens(tiny_model) -> None:  # type: ignore[no-untyped-def]
     table = token_table(tiny_model, "the cat")
     assert [t for t, _ in table] == ["the", "cat"]
