@@ -1,4 +1,4 @@
-"""The capstone: a Korean news search system built from the course's parts, saved to a folder, reopened later (chapter 11).
+"""The capstone: a Korean news search system built from the course's parts, saved to a folder, reopened later (chapters 07, 11).
 
 Ingest -> Kiwi BM25 sparse vectors + dense vectors -> one hybrid Qdrant collection on a folder (local mode) or a
 server (``QDRANT_URL``) -> search with fusion, filters (category, date) and an optional reranking stage.
