@@ -45,6 +45,13 @@ __all__ = ["CrossEncoderReranker", "TrainingPair", "training_pairs", "title_body
 # ------------------------------------------------------------------------------------------ scoring
 
 
+SCORES_FILE = "scores.json"
+
+
+def _pair_key(query: str, document: str) -> str:
+    return hashlib.sha256(f"{query}\0{document}".encode("utf-8")).hexdigest()[:24]
+
+
 class CrossEncoderReranker:
     """``score(query, documents)`` over a sentence-transformers :class:`~sentence_transformers.CrossEncoder`."""
 
@@ -53,6 +60,7 @@ class CrossEncoderReranker:
         self.name = name
         self.batch_size = batch_size
         self.folder: Path | None = None  # the cache folder a trained model was saved to / loaded from
+        self.score_cache = True  # reuse scores stored beside a cached model (False: always run the model, e.g. timing)
 
     def training_info(self) -> dict[str, Any]:
         """What the cache folder says about how this model was trained (settings, row count, seconds); ``{}``
@@ -65,12 +73,43 @@ class CrossEncoderReranker:
         docs = list(documents)
         if not docs:
             return np.zeros(0, dtype=np.float32)
+        store = self._score_store()
+        keys = [_pair_key(query, d) for d in docs] if store is not None else []
+        if store is not None and all(k in store for k in keys):
+            return np.array([store[k] for k in keys], dtype=np.float32)
         import torch  # heavy; only a loaded cross-encoder needs it
 
         with torch.inference_mode():
             scores = self.model.predict([(query, d) for d in docs], batch_size=batch_size or self.batch_size,
                                         show_progress_bar=False, convert_to_numpy=True)
-        return np.asarray(scores, dtype=np.float32).reshape(-1)
+        out = np.asarray(scores, dtype=np.float32).reshape(-1)
+        if store is not None:
+            store.update(zip(keys, out.tolist()))
+        return out
+
+    def _score_store(self) -> dict[str, float] | None:
+        """Scores of (query, document) pairs already computed by this cached model (memory, and disk via
+        :meth:`save_scores`): evaluation re-runs (nbval, a second kernel) do not run the model again."""
+        if self.folder is None or not self.score_cache:
+            return None
+        if not hasattr(self, "_scores"):
+            path = self.folder / SCORES_FILE
+            self._scores: dict[str, float] = (json.loads(path.read_text(encoding="utf-8"))
+                                              if path.exists() else {})
+        return self._scores
+
+    def save_scores(self) -> int:
+        """Write the scores computed so far beside the model (``scores.json``); returns how many are stored."""
+        store = self._score_store()
+        if store is None or self.folder is None:
+            return 0
+        path = self.folder / SCORES_FILE
+        old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        old.update(store)
+        tmp = path.with_name(f".{SCORES_FILE}-{random.Random().randrange(1 << 30)}")
+        tmp.write_text(json.dumps(old), encoding="utf-8")
+        tmp.replace(path)
+        return len(old)
 
     def __repr__(self) -> str:
         return f"CrossEncoderReranker({self.name!r})"
@@ -614,7 +653,7 @@ COURSE_RERANKER_DATA: dict[str, Any] = dict(kinds=("sentence", "keyword"), per_k
 COURSE_RERANKER_TRAINING: dict[str, Any] = dict(loss="bce", epochs=1, batch_size=16, lr=3e-5, max_length=128,
                                                 num_layers=6, freeze_layers=3, seed=0)
 """The course reranker's :func:`train_korean_cross_encoder` settings (chosen on ko_news dev; chapter 07 §5)."""
-COURSE_FUSION_WEIGHT = 1.0
+COURSE_FUSION_WEIGHT = 2.0
 """Weight of the dense score in :class:`FusedReranker` for the course reranker (chosen on ko_news dev)."""
 
 
@@ -671,6 +710,9 @@ def candidate_scores(first_stage: Mapping[str, Mapping[str, float]], query_texts
             raise SearchInputError(f"문서 {missing[:3]} 의 원문이 doc_texts 에 없습니다.")
         ce, dense = reranker.components(query_texts[qid], [doc_texts[d] for d in top])
         out[qid] = (top, ce, dense)
+    saver = getattr(getattr(reranker, "cross_encoder", None), "save_scores", None)
+    if callable(saver):
+        saver()  # the next evaluation run (another kernel, nbval) reads them instead of running the model
     return out
 
 

@@ -166,6 +166,14 @@ def test_train_korean_cross_encoder_micro_is_cached(tiny_base, tmp_path, monkeyp
     b = train_korean_cross_encoder(groups, **kw)  # loaded from the fingerprint folder
     docs = [g.positive for g in groups[:3]]
     assert np.allclose(a.score("질의", docs), b.score("질의", docs), atol=1e-5)
+    assert b.training_info()["rows"] == 3 * len(groups) and b.training_info()["train_seconds"] >= 0
+    assert b.save_scores() == 3 and (folders[0] / "scores.json").exists()  # scores kept beside the model
+    c = train_korean_cross_encoder(groups, **kw)
+    c.model = None  # a stored score needs no model
+    assert np.allclose(c.score("질의", docs), b.score("질의", docs))
+    c.score_cache = False
+    with pytest.raises(AttributeError):  # timing runs the model, never the stored scores
+        c.score("질의", docs)
     m = train_korean_cross_encoder(groups, loss="mnrl", cache=False, **kw)
     assert m.score("질의", docs).shape == (3,)
     with pytest.raises(SearchInputError, match="loss"):
