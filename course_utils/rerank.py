@@ -12,6 +12,11 @@ retriever picks the top ``K``, the cross-encoder re-orders only those.
 - :func:`train_cross_encoder` fine-tunes a small cross-encoder from a local model folder (deterministic, cached
   on disk by a hash of its data and settings). The offline profile has no trained reranker; this is the honest
   replacement, and it only knows what its few training pairs taught it.
+- :func:`load_course_reranker` is the offline Korean reranker in one call: a cross-encoder cut from the rebuilt
+  multilingual-e5-small, trained with sentence-transformers' ``CrossEncoderTrainer`` on pseudo-queries made from the
+  ``ko_news`` corpus alone (:func:`corpus_training_groups`, :func:`train_korean_cross_encoder`), fused with the
+  first stage's dense score (:class:`FusedReranker`). Measured in chapter 07: it does not beat the capstone's first
+  stage (weak labels); the plumbing is what a real reranker (full profile) plugs into.
 """
 from __future__ import annotations
 
