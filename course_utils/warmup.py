@@ -48,6 +48,15 @@ def main() -> int:
             print(f"한국어 정적 모델은 건너뜀: {exc}")
         t = time.perf_counter()
         try:
+            from .rerank import load_course_reranker
+
+            print("한국어 재순위화 모델(7·11장) 준비: 처음이면 학습합니다(2코어 CPU에서 몇 분, 진행 막대) ...", flush=True)
+            reranker = load_course_reranker()
+            print(f"한국어 재순위화 모델: {reranker.name} ({time.perf_counter() - t:.1f} s)")
+        except Exception as exc:  # noqa: BLE001 - chapter 07 trains it itself if this fails
+            print(f"한국어 재순위화 모델은 건너뜀 (7장이 처음 쓸 때 학습합니다): {exc}")
+        t = time.perf_counter()
+        try:
             from .bigset import docstring_vectors
 
             big = docstring_vectors(50_000, 500, verbose=False)
