@@ -71,14 +71,16 @@ def _active_role(claim: str, role: str) -> Any:
     return SimpleNamespace(role=role, spec=spec)
 
 
-def measured(name: str, *models: Any, on: str | ModelSpec | Mapping[str, ModelSpec] = "offline") -> bool:
+def measured(name: str, *models: Any, on: str | ModelSpec | Mapping[str, ModelSpec] | None = "offline") -> bool:
     """Whether to assert the quality claim ``name`` now.
 
     ``models``: the loaded models the claim is about (objects with ``.role`` and ``.spec``, as
     :func:`course_utils.load_model` returns), or a role name for a model that a library loads by itself (Qdrant's
     ``models.Document`` inference): it stands for the active profile's model for that role. ``on``: what the claim
     was measured with: a profile name (that
-    profile's spec for each model's role), one :class:`ModelSpec`, or ``{role: ModelSpec}``.
+    profile's spec for each model's role), one :class:`ModelSpec`, or ``{role: ModelSpec}``; ``None`` for a claim
+    that holds for the real weights of whichever models ran (two exports of one model give the same vectors), so
+    only the stand-in hub skips it.
     Returns ``True`` when every model is that spec with real weights; otherwise prints one line saying which
     claim is skipped and why, records it (:func:`skipped`, ``COURSE_CLAIMS_LOG``) and returns ``False``.
     """
@@ -93,6 +95,8 @@ def measured(name: str, *models: Any, on: str | ModelSpec | Mapping[str, ModelSp
         if not hasattr(model, "spec") or not hasattr(model, "role"):
             raise TypeError(f"주장 {name!r}: {type(model).__name__} 에는 .spec/.role 이 없습니다. "
                             "load_model 이 돌려준 모델을 넘기세요.")
+        if on is None:
+            continue
         want = _expected_spec(model, on)
         if want is None or model.spec != want:
             wanted = "없음" if want is None else _describe(want)

@@ -74,3 +74,11 @@ def test_banners_of_full_profile_loads_say_stand_in(monkeypatch) -> None:
     monkeypatch.setenv(claims.STANDIN_ENV, "1")
     assert "대역(stand-in) 허브의 무작위 가중치" in banner("full", FULL["ko_dense"])
     assert "대역(stand-in) 허브" not in banner("offline", OFFLINE["ko_dense"])  # a real local model stays real
+
+
+def test_any_real_weights(monkeypatch) -> None:
+    monkeypatch.delenv(claims.STANDIN_ENV, raising=False)
+    kure = _model("ko_dense", FULL["ko_dense"])
+    assert claims.measured("두 내보내기가 같은 벡터", kure, on=None)
+    monkeypatch.setenv(claims.STANDIN_ENV, "1")
+    assert not claims.measured("두 내보내기가 같은 벡터", kure, on=None)
