@@ -19,12 +19,6 @@ NOTEBOOKS = list_notebooks()
 # Printed strings of chapters whose outputs this change could not regenerate (another change rewrites those cells):
 # cell id -> why. The scan skips only these code cells; remove an entry when its cell uses the term.
 PENDING_CODE: dict[tuple[str, str], str] = {
-    ("07", "c16"): "printed label 'late interaction 미학습 대역' -> '후기 상호작용 미학습 대역'; 07 outputs belong to the reranker change",
-    ("07", "c17"): "printed 'MaxSim 재점수(미학습 대역)' -> 'MaxSim 재채점'; the MaxSim evaluation cell is being rewritten",
-    ("07", "c27"): "printed reranker note '1층 cross-encoder' -> '교차 인코더'; the reranker sections are being rewritten",
-    ("07", "c32"): "comment and printed '작은 cross-encoder' -> '교차 인코더'; the reranker sections are being rewritten",
-    ("07", "c34"): "printed 'MaxSim 재점수' -> 'MaxSim 재채점'; the latency cell belongs to the reranker change",
-    ("07", "c37"): "printed '한국어를 아는 cross-encoder가 없어' -> '교차 인코더'; the full-profile reranker cell is changing",
 }
 
 
