@@ -144,7 +144,8 @@ HUB_STANDINS: dict[str, HubStandin] = {
 FASTEMBED_STANDINS: dict[str, FastEmbedStandin] = {
     "BAAI/bge-small-en-v1.5": FastEmbedStandin("dense", pooling="cls"),
     "sentence-transformers/all-MiniLM-L6-v2": FastEmbedStandin(  # registry.FASTEMBED_MINILM (chapter 04)
-        "dense", pooling="mean", note="FastEmbed's catalog entry: repository Qdrant/all-MiniLM-L6-v2-onnx, mean pooling"),
+        "dense", pooling="mean",
+        note="FastEmbed's catalog entry: repository Qdrant/all-MiniLM-L6-v2-onnx, mean pooling"),
     "intfloat/multilingual-e5-large": FastEmbedStandin("dense", tokenizer="xlmr", pooling="mean",
                                                        token_type_ids=False),
     "prithivida/Splade_PP_en_v1": FastEmbedStandin("splade"),
@@ -614,7 +615,8 @@ def _add_minicoil_files(repo: _Repo, tok: _Tokenizer, dim: int, seed: int) -> No
 
     stop_text = _nltk_english_stopwords()
     stopwords = set(stop_text.split())
-    resolver = VocabResolver(tokenizer=None, stopwords=stopwords, stemmer=SnowballStemmer("english"))  # type: ignore[arg-type]
+    resolver = VocabResolver(tokenizer=None, stopwords=stopwords,  # type: ignore[arg-type]
+                             stemmer=SnowballStemmer("english"))  # only add_word/save_json_vocab: no tokenizer
     pieces = tok.files["vocab.txt"].read_text(encoding="utf-8").splitlines()
     for piece in pieces[1996:]:  # BERT uncased: whole words from "the" on, roughly by frequency
         if len(resolver.words) >= MINICOIL_WORDS:

@@ -142,7 +142,8 @@ from course_utils.models import load_spec
 mc = load_spec(MINICOIL, role="splade", profile="full", verbose=False)
 docs = mc.encode_documents(["The market fell sharply at night", "A completely different English sentence."])
 query = mc.encode_queries(["market night"])[0]
-out["lib:minicoil"] = {"nnz": [len(v.indices) for v in docs], "values_finite": bool(all(np.isfinite(v.values).all() for v in docs)),
+out["lib:minicoil"] = {"nnz": [len(v.indices) for v in docs],
+                       "values_finite": bool(all(np.isfinite(v.values).all() for v in docs)),
                        "query_nnz": len(query.indices),
                        "word_dims": sorted({int(i) % 4 for v in docs for i in v.indices if i < 32000 * 2})}
 print("RESULT " + json.dumps(out, ensure_ascii=False))
