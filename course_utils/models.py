@@ -422,7 +422,7 @@ def _load_sparse(spec: ModelSpec, profile: str) -> tuple[Any, Callable, Callable
         return _fastembed_sparse_vectors(fn(items))
 
     vocab_fn = None
-    if spec.model_id != "Qdrant/bm25":
+    if spec.model_id not in ("Qdrant/bm25", "Qdrant/minicoil-v1"):  # BM25 hashes words; miniCOIL: word_id*4+k
         def vocab_fn() -> dict[int, str]:  # type: ignore[misc]
             tok = model.model.tokenizer
             return {i: t for t, i in tok.get_vocab().items()}

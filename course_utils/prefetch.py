@@ -37,7 +37,8 @@ def plan(target: Path | None = None, with_comparison: bool = False) -> list[Plan
     seen: set[tuple[str, str]] = set()
     specs: list[tuple[str, ModelSpec]] = [(r, s) for r, s in FULL.items() if isinstance(s, ModelSpec)]
     specs += [("영어/FastEmbed 대안", s) for s in FULL_EXTRA]  # registry.FULL_EXTRA: chapters may load_spec them
-    specs += [("8·9장", s) for s in CHAPTER_MODELS]  # the MRL static model chapters 08/09 load under full
+    # registry.CHAPTER_MODELS: what single chapters load under full (MRL static 08/09, FastEmbed MiniLM 04, miniCOIL 06)
+    specs += [(str(s.extra.get("chapters", "장별")), s) for s in CHAPTER_MODELS]
     if with_comparison:
         specs += [("ch02-비교", s) for s in COMPARISON_MODELS]
     for role, spec in specs:

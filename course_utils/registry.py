@@ -245,9 +245,23 @@ COMPARISON_MODELS: tuple[ModelSpec, ...] = (
 MRL_STATIC = ModelSpec(
     "sentence-transformers/static-retrieval-mrl-en-v1", "sentence-transformers",
     "Matryoshka(MRL)로 학습한 영어 정적 임베딩(sentence-transformers StaticEmbedding, 1024차원)", dim=1024,
-    revision=REVISIONS["sentence-transformers/static-retrieval-mrl-en-v1"], licence="Apache-2.0")
+    revision=REVISIONS["sentence-transformers/static-retrieval-mrl-en-v1"], licence="Apache-2.0",
+    extra={"chapters": "8·9장"})
 """Chapters 08 and 09 (full profile only): the MRL-trained static model (revision: MTEB's model registry,
 ``static_retrieval_mrl_en_v1``, released 2025-01-15)."""
 
-CHAPTER_MODELS: tuple[ModelSpec, ...] = (MRL_STATIC,)
+FASTEMBED_MINILM = ModelSpec(
+    MINILM, "fastembed", "FastEmbed 목록의 all-MiniLM-L6-v2 (ONNX, mean 풀링, 384차원)", dim=384, licence="Apache-2.0",
+    extra={"label": "all-MiniLM-L6-v2 (FastEmbed ONNX)", "chapters": "4장"})
+"""Chapter 04 (full profile): ``TextEmbedding(MINILM)`` with no folder, which FastEmbed downloads from its catalog's
+repository ``Qdrant/all-MiniLM-L6-v2-onnx`` (no revision: FastEmbed cannot pin one)."""
+MINICOIL = ModelSpec(
+    "Qdrant/minicoil-v1", "fastembed-sparse",
+    "BM25처럼 단어 단위 sparse 벡터에 단어마다 문맥 의미 벡터(4차원)를 붙인 FastEmbed 모델(miniCOIL)",
+    licence="Apache-2.0", extra={"label": "miniCOIL v1", "chapters": "6장", "idf": True})
+"""Chapter 06 (full profile only): miniCOIL. Its indices are ``word_id * 4 + k`` (and hashed ids for words outside
+its vocabulary), not tokenizer ids, so the course gives it no token vocabulary; Qdrant needs
+``SparseVectorParams(modifier=Modifier.IDF)`` for it (FastEmbed's description: ``requires_idf``)."""
+
+CHAPTER_MODELS: tuple[ModelSpec, ...] = (MRL_STATIC, FASTEMBED_MINILM, MINICOIL)
 """Models chapters load under the full profile beyond the roles and :data:`COMPARISON_MODELS` (``load_spec``)."""

@@ -68,6 +68,9 @@ the first token's vector (CLS pooling) then differs between texts (with gains 1 
 between unrelated texts were 0.98-1.00)."""
 SPLADE_TERMS = 120
 """Mean number of non-zero terms the SPLADE stand-in's output bias is calibrated to (a random SPLADE emits 15-25k)."""
+MINICOIL_WORDS = 1000
+"""Words in the miniCOIL stand-in's vocabulary (the real one has 19,124): the first whole English words of the
+WordPiece vocabulary (roughly by frequency), stopwords left out; its ``(words + 1, 512, 4)`` float32 weights are 8 MB."""
 
 
 # ----------------------------------------------------------------------------------------------- what is built
@@ -100,7 +103,8 @@ class FastEmbedStandin:
     FastEmbed's own model description, so they are whatever the installed FastEmbed asks for)."""
 
     kind: str
-    """``dense``, ``splade``, ``bm25``, ``colbert``, ``rerank``."""
+    """``dense``, ``splade``, ``bm25``, ``colbert``, ``rerank``, ``minicoil`` (an encoder's token vectors plus
+    miniCOIL's per-word 4-d projections, vocabulary and stopwords)."""
     tokenizer: str = "minilm"
     pooling: str = "cls"
     token_type_ids: bool = True
@@ -139,17 +143,24 @@ HUB_STANDINS: dict[str, HubStandin] = {
 
 FASTEMBED_STANDINS: dict[str, FastEmbedStandin] = {
     "BAAI/bge-small-en-v1.5": FastEmbedStandin("dense", pooling="cls"),
+    "sentence-transformers/all-MiniLM-L6-v2": FastEmbedStandin(  # registry.FASTEMBED_MINILM (chapter 04)
+        "dense", pooling="mean",
+        note="FastEmbed's catalog entry: repository Qdrant/all-MiniLM-L6-v2-onnx, mean pooling"),
     "intfloat/multilingual-e5-large": FastEmbedStandin("dense", tokenizer="xlmr", pooling="mean",
                                                        token_type_ids=False),
     "prithivida/Splade_PP_en_v1": FastEmbedStandin("splade"),
     "Qdrant/bm25": FastEmbedStandin("bm25"),
+    "Qdrant/minicoil-v1": FastEmbedStandin(  # registry.MINICOIL (chapter 06)
+        "minicoil", note="encoder jinaai/jina-embeddings-v2-small-en (BERT uncased WordPiece, 512-d token vectors; "
+        "the stand-in reads MiniLM's WordPiece vocabulary); whether the real graph declares token_type_ids is not "
+        "checked (hub unreachable); a 1,000-word vocabulary instead of 19,124, English stopwords as for BM25"),
     "answerdotai/answerai-colbert-small-v1": FastEmbedStandin("colbert", token_type_ids=False),
     "BAAI/bge-reranker-v2-m3": FastEmbedStandin("rerank", tokenizer="xlmr", token_type_ids=False,
                                                 max_length=8192),
 }
 """FastEmbed model names with a stand-in of the repository FastEmbed downloads for them."""
 
-_DIMS = {"answerdotai/answerai-colbert-small-v1": 96, "nlpai-lab/KURE-v2": 128}
+_DIMS = {"answerdotai/answerai-colbert-small-v1": 96, "nlpai-lab/KURE-v2": 128, "Qdrant/minicoil-v1": 512}
 """Dimensions for ids whose registry spec has no ``dim`` (or that no spec names yet)."""
 
 
@@ -200,7 +211,7 @@ def _digest() -> str:
     rows = [STANDIN_VERSION, HIDDEN, LAYERS, INIT_STD, ONNX_BUCKETS, SPLADE_TERMS, CONTEXT_GAIN, SELF_GAIN,
             sorted((k, repr(v)) for k, v in HUB_STANDINS.items()),
             sorted((k, repr(v)) for k, v in FASTEMBED_STANDINS.items()),
-            sorted((s.backend, s.model_id, s.revision or "", s.dim or 0) for s in required()),
+            sorted((s.backend, s.model_id, s.revision or "", s.dim or 0) for s in required()), MINICOIL_WORDS,
             sorted(REVISIONS.items())]
     return hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -218,7 +229,7 @@ def _git_blob_sha1(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-_LFS_SUFFIXES = (".safetensors", ".onnx", ".onnx_data", ".bin", ".model")
+_LFS_SUFFIXES = (".safetensors", ".onnx", ".onnx_data", ".bin", ".model", ".npy")
 
 
 class _Repo:
@@ -497,8 +508,8 @@ def _fastembed_description(model_id: str, kind: str) -> Any:
     from fastembed.rerank.cross_encoder import TextCrossEncoder
 
     cls = {"dense": fastembed.TextEmbedding, "splade": fastembed.SparseTextEmbedding,
-           "bm25": fastembed.SparseTextEmbedding, "colbert": fastembed.LateInteractionTextEmbedding,
-           "rerank": TextCrossEncoder}[kind]
+           "bm25": fastembed.SparseTextEmbedding, "minicoil": fastembed.SparseTextEmbedding,
+           "colbert": fastembed.LateInteractionTextEmbedding, "rerank": TextCrossEncoder}[kind]
     for registry_cls in getattr(cls, "EMBEDDINGS_REGISTRY", None) or getattr(cls, "CROSS_ENCODER_REGISTRY", []):
         for desc in registry_cls._list_supported_models():
             if desc.model.lower() == model_id.lower():
@@ -591,6 +602,38 @@ def _nltk_english_stopwords() -> str:
     return "\n".join(STOPWORDS_EN_PLUS) + "\n"
 
 
+def _add_minicoil_files(repo: _Repo, tok: _Tokenizer, dim: int, seed: int) -> None:
+    """miniCOIL's extra files, in the formats ``fastembed.sparse.minicoil`` reads: ``stopwords.txt`` (one a line),
+    ``minicoil.triplet.model.vocab`` (JSON ``{"vocab": [...], "stem_mapping": {...}}``, written by FastEmbed's own
+    ``VocabResolver``, so the stems are its Snowball stems) and ``minicoil.triplet.model.npy`` (float32
+    ``(words + 1, dim, 4)``: row 0 is UNK, word ids start at 1)."""
+    import io
+
+    from fastembed.sparse.minicoil import MINICOIL_MODEL_FILE, MINICOIL_VOCAB_FILE, STOPWORDS_FILE
+    from fastembed.sparse.utils.vocab_resolver import VocabResolver
+    from py_rust_stemmers import SnowballStemmer
+
+    stop_text = _nltk_english_stopwords()
+    stopwords = set(stop_text.split())
+    resolver = VocabResolver(tokenizer=None, stopwords=stopwords,  # type: ignore[arg-type]
+                             stemmer=SnowballStemmer("english"))  # only add_word/save_json_vocab: no tokenizer
+    pieces = tok.files["vocab.txt"].read_text(encoding="utf-8").splitlines()
+    for piece in pieces[1996:]:  # BERT uncased: whole words from "the" on, roughly by frequency
+        if len(resolver.words) >= MINICOIL_WORDS:
+            break
+        if piece.isascii() and piece.isalpha() and len(piece) >= 3 and piece not in stopwords:
+            resolver.add_word(piece)
+    with tempfile.TemporaryDirectory() as tmp:
+        resolver.save_json_vocab(str(Path(tmp) / "vocab.json"))
+        repo.add(MINICOIL_VOCAB_FILE, Path(tmp) / "vocab.json")
+    rng = np.random.default_rng(seed + 1)
+    weights = (rng.standard_normal((len(resolver.words) + 1, dim, 4)) / np.sqrt(dim)).astype(np.float32)
+    buf = io.BytesIO()
+    np.save(buf, weights)
+    repo.add(MINICOIL_MODEL_FILE, buf.getvalue())
+    repo.add(STOPWORDS_FILE, stop_text)
+
+
 def _build_fastembed_repo(root: Path, model_id: str, fa: FastEmbedStandin, toks: dict[str, _Tokenizer],
                           shared: dict[str, Path]) -> None:
     import onnx
@@ -637,6 +680,8 @@ def _fill_fastembed_repo(repo: _Repo, model_id: str, fa: FastEmbedStandin, toks:
         for f in Path(tmp).rglob("*"):
             if f.is_file():
                 repo.add(f.relative_to(tmp).as_posix(), f)
+    if fa.kind == "minicoil":
+        _add_minicoil_files(repo, tok, _dim(model_id, True), seed)
     for name in desc.additional_files:
         if not (repo.snapshot / name).exists():
             raise ValueError(f"stand-in hub: FastEmbed expects {name} in {repo_id}, which the builder did not write")

@@ -28,6 +28,7 @@ COVERED_HUB = {
 COVERED_FASTEMBED = {
     "BAAI/bge-small-en-v1.5", "intfloat/multilingual-e5-large", "prithivida/Splade_PP_en_v1", "Qdrant/bm25",
     "answerdotai/answerai-colbert-small-v1", "BAAI/bge-reranker-v2-m3",
+    "sentence-transformers/all-MiniLM-L6-v2", "Qdrant/minicoil-v1",  # registry.CHAPTER_MODELS (chapters 04, 06)
 }
 XLMR_FAMILY = {"intfloat/multilingual-e5-small", "intfloat/multilingual-e5-large", "nlpai-lab/KoE5",
                "nlpai-lab/KURE-v1", "BAAI/bge-m3", "BAAI/bge-reranker-v2-m3", "nlpai-lab/KURE-Reranker-base"}
@@ -85,7 +86,7 @@ import numpy as np
 from course_utils import standin_hub
 standin_hub.use_standin_hub(sys.argv[1], build_if_missing=False)
 from course_utils import netguard, load_model
-from course_utils.registry import FULL, MRL_STATIC, ModelSpec
+from course_utils.registry import FULL, MINICOIL, MRL_STATIC, ModelSpec
 netguard.install()
 texts = ["서울의 오늘 날씨는 맑습니다", "A completely different English sentence about cats.", "검색 엔진"]
 out = {}
@@ -130,6 +131,21 @@ client.close()
 mrl = SentenceTransformer("sentence-transformers/static-retrieval-mrl-en-v1",  # chapters 08/09, pinned
                           revision=MRL_STATIC.revision)
 out["lib:static-mrl"] = {"module": type(mrl[0]).__name__, "shape": list(mrl.encode(texts).shape)}
+# chapter 04: FastEmbed's catalog MiniLM (repository Qdrant/all-MiniLM-L6-v2-onnx), opened by name as the notebook does
+from fastembed import TextEmbedding
+fe_minilm = np.stack(list(TextEmbedding("sentence-transformers/all-MiniLM-L6-v2").embed(texts)))
+out["lib:fastembed-minilm"] = {"shape": list(fe_minilm.shape),
+                               "norm": round(float(np.linalg.norm(fe_minilm[0])), 4),
+                               "max_cos": float(max(fe_minilm[0] @ fe_minilm[1], fe_minilm[0] @ fe_minilm[2]))}
+# chapter 06: miniCOIL through the course's sparse loader (FastEmbed SparseTextEmbedding inside)
+from course_utils.models import load_spec
+mc = load_spec(MINICOIL, role="splade", profile="full", verbose=False)
+docs = mc.encode_documents(["The market fell sharply at night", "A completely different English sentence."])
+query = mc.encode_queries(["market night"])[0]
+out["lib:minicoil"] = {"nnz": [len(v.indices) for v in docs],
+                       "values_finite": bool(all(np.isfinite(v.values).all() for v in docs)),
+                       "query_nnz": len(query.indices),
+                       "word_dims": sorted({int(i) % 4 for v in docs for i in v.indices if i < 32000 * 2})}
 print("RESULT " + json.dumps(out, ensure_ascii=False))
 """
 
@@ -157,6 +173,11 @@ def test_every_full_role_loads_from_the_hub_with_the_network_cut(hub: Path, tmp_
     assert libs["lib:KURE-v2"] == {"arch": "ModernBertModel", "dims": [128]}
     assert libs["lib:qdrant-document"] == {"hits": 2}
     assert libs["lib:static-mrl"] == {"module": "StaticEmbedding", "shape": [3, 1024]}
+    assert libs["lib:fastembed-minilm"]["shape"] == [3, 384] and libs["lib:fastembed-minilm"]["norm"] == 1.0
+    assert libs["lib:fastembed-minilm"]["max_cos"] < 0.999  # mean pooling over a context-mixing graph
+    minicoil = libs["lib:minicoil"]
+    assert all(n > 0 for n in minicoil["nnz"]) and minicoil["query_nnz"] > 0 and minicoil["values_finite"], minicoil
+    assert minicoil["word_dims"] == [0, 1, 2, 3], minicoil  # in-vocabulary words fill word_id * 4 + k
     for role, row in rows.items():
         spec = registry.FULL[role]
         assert standin_hub.STANDIN_BANNER in row["banner"] and "profile=full" in row["banner"], row
