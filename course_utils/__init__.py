@@ -23,6 +23,10 @@ from . import config as _config
 
 # tqdm.auto warns once that Jupyter widgets are missing; its text progress bars work fine without them
 _warnings.filterwarnings("ignore", message="IProgress not found")
+# ranx's numba kernels warn once, while compiling on a machine without numba's cache, about a uint64 -> int64 cast of
+# query indices (ranx/fusion/*.py); harmless (indices are small) and only on the first run, so it would make a fresh
+# machine's stderr differ from the committed outputs
+_warnings.filterwarnings("ignore", message="unsafe cast from uint64 to int64")
 
 __version__ = "0.1.0"
 
