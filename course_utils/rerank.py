@@ -20,6 +20,7 @@ retriever picks the top ``K``, the cross-encoder re-orders only those.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -29,7 +30,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -248,11 +249,9 @@ def _fingerprint(base: str, pairs: Sequence[TrainingPair], settings: Mapping[str
     return h.hexdigest()[:16]
 
 
-def _new_cross_encoder(base: str, max_length: int, device: str):  # type: ignore[no-untyped-def]
-    """A CrossEncoder with a fresh 1-logit head on ``base``, without the loading chatter."""
-    from sentence_transformers import CrossEncoder  # heavy (torch, transformers): only when training
-
-    quiet_hf_progress()
+@contextlib.contextmanager
+def _quiet_hf_logs() -> Iterator[None]:
+    """sentence-transformers/transformers loggers at ERROR and warnings off for the block (loading, training)."""
     loggers = [logging.getLogger(n) for n in ("sentence_transformers", "transformers")]
     levels = [lg.level for lg in loggers]
     try:
@@ -260,10 +259,19 @@ def _new_cross_encoder(base: str, max_length: int, device: str):  # type: ignore
             lg.setLevel(logging.ERROR)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return CrossEncoder(base, num_labels=1, max_length=max_length, device=device)
+            yield
     finally:
         for lg, lv in zip(loggers, levels):
             lg.setLevel(lv)
+
+
+def _new_cross_encoder(base: str, max_length: int, device: str):  # type: ignore[no-untyped-def]
+    """A CrossEncoder with a fresh 1-logit head on ``base``, without the loading chatter."""
+    from sentence_transformers import CrossEncoder  # heavy (torch, transformers): only when training
+
+    quiet_hf_progress()
+    with _quiet_hf_logs():
+        return CrossEncoder(base, num_labels=1, max_length=max_length, device=device)
 
 
 def train_cross_encoder(pairs: Sequence[TrainingPair], *, base: str | None = None, epochs: int = 1,
@@ -554,17 +562,8 @@ def train_korean_cross_encoder(groups: Sequence[TrainingGroup], *, base: str | N
             use_cpu=device == "cpu", dataloader_num_workers=0, disable_tqdm=not progress)
         trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=Dataset.from_dict(_group_rows(groups, loss)),
                                       loss=loss_fn)
-        loggers = [logging.getLogger(n) for n in ("sentence_transformers", "transformers")]
-        levels = [lg.level for lg in loggers]
-        try:
-            for lg in loggers:
-                lg.setLevel(logging.ERROR)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                trainer.train()
-        finally:
-            for lg, lv in zip(loggers, levels):
-                lg.setLevel(lv)
+        with _quiet_hf_logs():
+            trainer.train()
     hf.eval()
     seconds = time.perf_counter() - started
     if cache:
